@@ -1,0 +1,1 @@
+"""Exercise catalogue, clip files and sample clips, and the plan store."""

@@ -1,0 +1,112 @@
+"""The exercise catalogue: what each exercise is called and which clip shows it.
+
+Stored as `catalogue.json` next to the clips (written by `assets.samples`);
+the PostgreSQL catalogue of a later issue implements the same lookups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+CATALOGUE_FILE = "catalogue.json"
+
+
+class UnknownExercise(LookupError):
+    """No exercise with that id in the catalogue."""
+
+
+class CatalogueError(ValueError):
+    """The catalogue file is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    name: str
+    category: str
+    difficulty: str
+    jump: bool
+    clip_path: Path
+    loop_seconds: float
+    fps: Fraction
+    frames: int
+    width: int
+    height: int
+    alpha: bool
+    codec: str
+
+    def public(self) -> dict[str, object]:
+        """The API view: no server paths."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "category": self.category,
+            "difficulty": self.difficulty,
+            "jump": self.jump,
+            "loop_seconds": self.loop_seconds,
+            "clip": {
+                "fps": str(self.fps),
+                "frames": self.frames,
+                "width": self.width,
+                "height": self.height,
+                "alpha": self.alpha,
+                "codec": self.codec,
+            },
+        }
+
+    def clip_version(self) -> str:
+        """Identifies the clip's current bytes cheaply (size and mtime) for cache keys."""
+        stat = self.clip_path.stat()
+        return hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    exercises: dict[str, Exercise]
+
+    def get(self, exercise_id: str) -> Exercise:
+        try:
+            return self.exercises[exercise_id]
+        except KeyError:
+            raise UnknownExercise(exercise_id) from None
+
+    def __contains__(self, exercise_id: object) -> bool:
+        return exercise_id in self.exercises
+
+    def list(self) -> list[Exercise]:
+        return sorted(self.exercises.values(), key=lambda e: e.name)
+
+
+def exercise_from_entry(entry: dict, clips_dir: Path) -> Exercise:
+    try:
+        return Exercise(
+            id=str(entry["id"]),
+            name=str(entry["name"]),
+            category=str(entry["category"]),
+            difficulty=str(entry["difficulty"]),
+            jump=bool(entry["jump"]),
+            clip_path=clips_dir / entry["clip"],
+            loop_seconds=float(entry["loop_seconds"]),
+            fps=Fraction(entry["fps"]),
+            frames=int(entry["frames"]),
+            width=int(entry["width"]),
+            height=int(entry["height"]),
+            alpha=bool(entry["alpha"]),
+            codec=str(entry["codec"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise CatalogueError(f"bad catalogue entry {entry!r}: {error}") from error
+
+
+def load_catalogue(clips_dir: Path) -> Catalogue:
+    path = clips_dir / CATALOGUE_FILE
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise CatalogueError(f"cannot read {path}: {error}") from error
+    exercises = [exercise_from_entry(entry, clips_dir) for entry in document.get("exercises", [])]
+    return Catalogue({exercise.id: exercise for exercise in exercises})

@@ -1,0 +1,84 @@
+"""Typed HLS playlists, written as text (RFC 8216).
+
+One class per concept; `render()` gives the exact bytes served. Nothing here
+reads a clock or a random source, so the same inputs always give the same bytes
+(a VOD playlist must never change between requests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+HLS_VERSION = 3
+"""Decimal EXTINF needs version 3; nothing here needs more (RFC 8216 section 7)."""
+
+EXTINF_DECIMALS = 6
+
+
+def format_duration(seconds: Fraction) -> str:
+    return f"{float(seconds):.{EXTINF_DECIMALS}f}"
+
+
+@dataclass(frozen=True)
+class MediaSegmentEntry:
+    """An EXTINF line and the URI after it."""
+
+    duration: Fraction
+    uri: str
+
+    def render(self) -> str:
+        return f"#EXTINF:{format_duration(self.duration)},\n{self.uri}\n"
+
+
+@dataclass(frozen=True)
+class MediaPlaylist:
+    """A complete VOD media playlist: every segment known up front, ENDLIST at the end."""
+
+    target_duration: int
+    segments: tuple[MediaSegmentEntry, ...]
+
+    def render(self) -> str:
+        head = (
+            "#EXTM3U\n"
+            f"#EXT-X-VERSION:{HLS_VERSION}\n"
+            f"#EXT-X-TARGETDURATION:{self.target_duration}\n"
+            "#EXT-X-MEDIA-SEQUENCE:0\n"
+            "#EXT-X-PLAYLIST-TYPE:VOD\n"
+            "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        )
+        return head + "".join(entry.render() for entry in self.segments) + "#EXT-X-ENDLIST\n"
+
+
+@dataclass(frozen=True)
+class VariantStream:
+    """An EXT-X-STREAM-INF entry of the multivariant playlist."""
+
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+    width: int
+    height: int
+    frame_rate: Fraction
+    uri: str
+
+    def render(self) -> str:
+        attributes = ",".join(
+            [
+                f"BANDWIDTH={self.bandwidth}",
+                f"AVERAGE-BANDWIDTH={self.average_bandwidth}",
+                f'CODECS="{self.codecs}"',
+                f"RESOLUTION={self.width}x{self.height}",
+                f"FRAME-RATE={float(self.frame_rate):.3f}",
+            ]
+        )
+        return f"#EXT-X-STREAM-INF:{attributes}\n{self.uri}\n"
+
+
+@dataclass(frozen=True)
+class MultivariantPlaylist:
+    variants: tuple[VariantStream, ...]
+
+    def render(self) -> str:
+        head = f"#EXTM3U\n#EXT-X-VERSION:{HLS_VERSION}\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+        return head + "".join(variant.render() for variant in self.variants)

@@ -1,0 +1,113 @@
+"""The workout plan as posted by the coach app, its canonical form and its id.
+
+The JSON field names are the public API. Validation rejects unknown fields and
+impossible values so that every accepted plan compiles to a playable timeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from fractions import Fraction
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from playlists.media import DEFAULT_SEGMENT_SECONDS, MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS
+
+Intensity = Literal["low", "medium", "high"]
+
+INTENSITY_SPEED: dict[str, Fraction] = {
+    "low": Fraction(4, 5),
+    "medium": Fraction(1),
+    "high": Fraction(5, 4),
+}
+"""Playback speed of the exercise clips for each intensity (the interval keeps its length)."""
+
+DEFAULT_INTENSITY: Intensity = "medium"
+MAX_INTERVAL_SECONDS = 3600
+MAX_ITEMS = 200
+MAX_ROUNDS = 20
+MAX_PLAN_SECONDS = 4 * 3600
+EXERCISE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+PLAN_ID_HEX_DIGITS = 20
+
+
+class PlanItem(BaseModel):
+    """One exercise: its work interval and the rest that follows it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exercise_id: str = Field(pattern=EXERCISE_ID_PATTERN)
+    work_seconds: int = Field(ge=1, le=MAX_INTERVAL_SECONDS)
+    rest_seconds: int = Field(default=0, ge=0, le=MAX_INTERVAL_SECONDS)
+
+
+class Plan(BaseModel):
+    """A workout: items repeated for `rounds`, at one intensity or explicit speed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[PlanItem] = Field(min_length=1, max_length=MAX_ITEMS)
+    rounds: int = Field(default=1, ge=1, le=MAX_ROUNDS)
+    rest_between_rounds_seconds: int | None = Field(default=None, ge=0, le=MAX_INTERVAL_SECONDS)
+    intensity: Intensity | None = None
+    speed: float | None = Field(default=None, ge=0.5, le=2.0)
+    segment_seconds: float = Field(
+        default=DEFAULT_SEGMENT_SECONDS, ge=MIN_SEGMENT_SECONDS, le=MAX_SEGMENT_SECONDS
+    )
+
+    @model_validator(mode="after")
+    def _one_speed_source(self) -> Plan:
+        if self.intensity is not None and self.speed is not None:
+            raise ValueError("give either 'intensity' or 'speed', not both")
+        if self.intensity is None and self.speed is None:
+            self.intensity = DEFAULT_INTENSITY
+        return self
+
+    @model_validator(mode="after")
+    def _explicit_round_rest(self) -> Plan:
+        # Unset means "the last exercise's own rest", resolved here so the
+        # canonical form (and so the plan id) spells out what will be played.
+        if self.rest_between_rounds_seconds is None:
+            self.rest_between_rounds_seconds = self.items[-1].rest_seconds
+        return self
+
+    @model_validator(mode="after")
+    def _bounded_length(self) -> Plan:
+        if self.total_seconds() > MAX_PLAN_SECONDS:
+            raise ValueError(
+                f"the plan lasts {self.total_seconds()} s; at most {MAX_PLAN_SECONDS} s is allowed"
+            )
+        return self
+
+    def playback_speed(self) -> Fraction:
+        """Exact clip speed: an explicit speed is taken as the decimal it was written as."""
+        if self.speed is not None:
+            return Fraction(repr(self.speed))
+        return INTENSITY_SPEED[self.intensity or DEFAULT_INTENSITY]
+
+    def total_seconds(self) -> int:
+        """Length of the whole workout: the same arithmetic as `playlists.timeline.compile_plan`.
+
+        Within a round every exercise but the last is followed by its own rest;
+        rounds are separated by the between-rounds rest; nothing follows the end.
+        """
+        work = sum(item.work_seconds for item in self.items)
+        inner_rest = sum(item.rest_seconds for item in self.items[:-1])
+        between = self.rest_between_rounds_seconds or 0  # resolved by the validator
+        return self.rounds * (work + inner_rest) + (self.rounds - 1) * between
+
+    def exercise_ids(self) -> list[str]:
+        return [item.exercise_id for item in self.items]
+
+
+def canonical_json(plan: Plan) -> str:
+    """One spelling per plan: defaults filled in, keys sorted, no whitespace."""
+    return json.dumps(plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def plan_id(plan: Plan) -> str:
+    """Content hash of the canonical form: the same plan always gets the same id."""
+    digest = hashlib.sha256(canonical_json(plan).encode("utf-8")).hexdigest()
+    return digest[:PLAN_ID_HEX_DIGITS]

@@ -1,0 +1,62 @@
+"""Frame-exact segment cut points, computed once per timeline.
+
+Rules (see docs in README): every block boundary starts a segment; a block of
+F frames is split into n = max(1, round_half_up(F / target)) segments whose
+frame counts differ by at most one, so there is never a runt tail segment.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from playlists.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    start_frame: int
+    frames: int
+    fps: int
+
+    @property
+    def end_frame(self) -> int:
+        return self.start_frame + self.frames
+
+    @property
+    def duration(self) -> Fraction:
+        return Fraction(self.frames, self.fps)
+
+    @property
+    def start_time(self) -> Fraction:
+        return Fraction(self.start_frame, self.fps)
+
+
+def round_half_up(value: Fraction) -> int:
+    """Round like the HLS spec does (Python's round() is half-to-even)."""
+    return math.floor(value + Fraction(1, 2))
+
+
+def split_frames(frames: int, parts: int) -> list[int]:
+    """`parts` near-equal frame counts summing to `frames`, longer ones first."""
+    base, extra = divmod(frames, parts)
+    return [base + 1 if i < extra else base for i in range(parts)]
+
+
+def cut_segments(timeline: Timeline, target_seconds: Fraction | float) -> tuple[Segment, ...]:
+    target_frames = Fraction(target_seconds) * timeline.fps
+    segments: list[Segment] = []
+    for block in timeline.blocks:
+        parts = max(1, round_half_up(Fraction(block.frames) / target_frames))
+        start = block.start_frame
+        for frames in split_frames(block.frames, parts):
+            segments.append(Segment(len(segments), start, frames, timeline.fps))
+            start += frames
+    return tuple(segments)
+
+
+def target_duration(segments: tuple[Segment, ...]) -> int:
+    """EXT-X-TARGETDURATION: the longest segment rounded half-up (RFC 8216 4.3.3.1)."""
+    return max(round_half_up(segment.duration) for segment in segments)

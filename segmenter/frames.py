@@ -1,0 +1,167 @@
+"""Decoded source frames, ready to encode: the expensive part of a cold segment.
+
+Each clip is decoded once per rendition size, scaled, composited over the
+background if it has alpha, and kept as yuv420p arrays in a byte-bounded LRU.
+A segment then only copies arrays into encoder frames.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from playlists.renditions import Rendition
+from segmenter.spec import ClipRef
+
+BACKGROUND_TOP_RGB = (28, 36, 58)
+BACKGROUND_BOTTOM_RGB = (10, 12, 20)
+REST_DIM = 0.45
+"""How much of the next exercise's still shows through on the rest screen."""
+
+YUV_BLACK_Y = 16
+YUV_NEUTRAL_C = 128
+
+
+def plane_array(plane: av.video.plane.VideoPlane) -> np.ndarray:
+    """A plane's visible pixels as a 2-D uint8 array (line padding removed), copied."""
+    rows = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width].copy()
+
+
+def pack_yuv420p(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Planes as one (h*3/2, w) array: the layout `VideoFrame.from_ndarray` takes for yuv420p."""
+    height, width = y.shape
+    return np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(height * 3 // 2, width)
+
+
+def unpack_yuv420p(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    height = packed.shape[0] * 2 // 3
+    width = packed.shape[1]
+    flat = packed.ravel()
+    y_size, c_size = height * width, (height // 2) * (width // 2)
+    y = flat[:y_size].reshape(height, width)
+    u = flat[y_size : y_size + c_size].reshape(height // 2, width // 2)
+    v = flat[y_size + c_size :].reshape(height // 2, width // 2)
+    return y, u, v
+
+
+def make_background(width: int, height: int) -> np.ndarray:
+    """A vertical gradient studio backdrop, packed yuv420p."""
+    ramp = np.linspace(0.0, 1.0, height)[:, np.newaxis, np.newaxis]
+    top = np.array(BACKGROUND_TOP_RGB, dtype=np.float64)
+    bottom = np.array(BACKGROUND_BOTTOM_RGB, dtype=np.float64)
+    rgb = (top + (bottom - top) * ramp).repeat(width, axis=1).round().astype(np.uint8)
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+    return pack_yuv420p(*(plane_array(p) for p in frame.planes))
+
+
+def blend(background: np.ndarray, source: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Straight-alpha 'over' of one plane, in integers."""
+    bg = background.astype(np.int32)
+    return (bg + ((source.astype(np.int32) - bg) * alpha.astype(np.int32) + 127) // 255).astype(np.uint8)
+
+
+def composite_over(frame: av.VideoFrame, background: np.ndarray) -> np.ndarray:
+    """A yuva420p frame over a packed yuv420p background."""
+    y, u, v, a = (plane_array(p) for p in frame.planes)
+    bg_y, bg_u, bg_v = unpack_yuv420p(background)
+    a_chroma = a[::2, ::2]
+    return pack_yuv420p(blend(bg_y, y, a), blend(bg_u, u, a_chroma), blend(bg_v, v, a_chroma))
+
+
+def dimmed(packed: np.ndarray, keep: float) -> np.ndarray:
+    """Fade a picture towards black, as the backdrop of the rest screen."""
+    y, u, v = unpack_yuv420p(packed)
+    y2 = (YUV_BLACK_Y + (y.astype(np.float32) - YUV_BLACK_Y) * keep).round()
+    u2 = (YUV_NEUTRAL_C + (u.astype(np.float32) - YUV_NEUTRAL_C) * keep).round()
+    v2 = (YUV_NEUTRAL_C + (v.astype(np.float32) - YUV_NEUTRAL_C) * keep).round()
+    return pack_yuv420p(y2.astype(np.uint8), u2.astype(np.uint8), v2.astype(np.uint8))
+
+
+@dataclass(frozen=True)
+class ClipFrames:
+    """One clip at one rendition size: every loop frame, and the rest-screen still."""
+
+    frames: tuple[np.ndarray, ...]
+    rest_still: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(f.nbytes for f in self.frames) + self.rest_still.nbytes
+
+
+class ClipDecodeError(RuntimeError):
+    """A clip could not be decoded into the frames its catalogue entry promises."""
+
+
+def has_alpha(pixel_format: av.VideoFormat) -> bool:
+    return any(component.is_alpha for component in pixel_format.components)
+
+
+def decode_clip(clip: ClipRef, width: int, height: int, background: np.ndarray) -> ClipFrames:
+    frames: list[np.ndarray] = []
+    with av.open(clip.path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for decoded in container.decode(stream):
+            if has_alpha(decoded.format):
+                scaled = decoded.reformat(width, height, format="yuva420p")
+                frames.append(composite_over(scaled, background))
+            else:
+                scaled = decoded.reformat(width, height, format="yuv420p")
+                frames.append(pack_yuv420p(*(plane_array(p) for p in scaled.planes)))
+    if len(frames) != clip.frames:
+        raise ClipDecodeError(f"{clip.path}: decoded {len(frames)} frames, the catalogue says {clip.frames}")
+    return ClipFrames(tuple(frames), dimmed(frames[0], REST_DIM))
+
+
+class FrameLibrary:
+    """Thread-safe, byte-bounded LRU of decoded clips; each clip is decoded once even under concurrency."""
+
+    def __init__(self, budget_bytes: int) -> None:
+        self._budget = budget_bytes
+        self._entries: OrderedDict[tuple[str, str, int, int], ClipFrames] = OrderedDict()
+        self._backgrounds: dict[tuple[int, int], np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, str, int, int], threading.Lock] = {}
+
+    def background(self, rendition: Rendition) -> np.ndarray:
+        size = (rendition.width, rendition.height)
+        with self._lock:
+            if size not in self._backgrounds:
+                self._backgrounds[size] = make_background(*size)
+            return self._backgrounds[size]
+
+    def clip_frames(self, clip: ClipRef, rendition: Rendition) -> ClipFrames:
+        key = (clip.path, clip.version, rendition.width, rendition.height)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    return self._entries[key]
+            decoded = decode_clip(clip, rendition.width, rendition.height, self.background(rendition))
+            with self._lock:
+                self._entries[key] = decoded
+                self._evict()
+                self._key_locks.pop(key, None)
+            return decoded
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(entry.nbytes for entry in self._entries.values())
+
+    def _evict(self) -> None:
+        total = sum(entry.nbytes for entry in self._entries.values())
+        while total > self._budget and len(self._entries) > 1:
+            _, evicted = self._entries.popitem(last=False)
+            total -= evicted.nbytes

@@ -1,0 +1,68 @@
+"""Render one segment spec to MPEG-TS bytes.
+
+The only function here with side effects beyond CPU is reading clips through
+the frame library; the output depends on the spec alone.
+"""
+
+from __future__ import annotations
+
+import io
+
+import av
+
+from playlists.media import AUDIO_SAMPLE_RATE
+from segmenter.audio import audio_frames, owns_packet
+from segmenter.frames import FrameLibrary
+from segmenter.spec import SegmentSpec
+from segmenter.video import configure_video_stream, video_frames
+
+TS_FORMAT = "mpegts"
+TS_OPTIONS = {
+    # Each segment is muxed by a fresh muxer whose continuity counters start at 0;
+    # flag that break as intended so demuxers do not report corrupt packets.
+    "mpegts_flags": "initial_discontinuity",
+}
+
+
+class RenderError(RuntimeError):
+    """The encoder or muxer did not produce what the spec asks for."""
+
+
+def render_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
+    buffer = io.BytesIO()
+    container = av.open(buffer, "w", format=TS_FORMAT, options=TS_OPTIONS)
+    try:
+        video = container.add_stream("libx264", rate=spec.fps)
+        configure_video_stream(video, spec.rendition, spec.fps)
+        audio = container.add_stream("aac", rate=AUDIO_SAMPLE_RATE, layout="stereo")
+        audio.bit_rate = spec.rendition.audio_bitrate
+
+        video_packets = 0
+        for frame in video_frames(spec, library):
+            for packet in video.encode(frame):
+                container.mux(packet)
+                video_packets += 1
+        for packet in video.encode(None):
+            container.mux(packet)
+            video_packets += 1
+
+        audio_packets = 0
+        for frame in audio_frames(spec):
+            for packet in audio.encode(frame):
+                if owns_packet(spec, packet):
+                    container.mux(packet)
+                    audio_packets += 1
+        for packet in audio.encode(None):
+            if owns_packet(spec, packet):
+                container.mux(packet)
+                audio_packets += 1
+    finally:
+        container.close()
+
+    expected_audio = spec.audio_end_frame - spec.audio_first_frame
+    if video_packets != spec.frames or audio_packets != expected_audio:
+        raise RenderError(
+            f"segment {spec.index}: encoded {video_packets}/{spec.frames} video and "
+            f"{audio_packets}/{expected_audio} audio packets"
+        )
+    return buffer.getvalue()

@@ -1,0 +1,80 @@
+"""The pictures of a segment, and the H.264 settings every segment shares.
+
+All segments of a rendition are encoded with identical settings, each by a
+fresh encoder that starts with an IDR frame and makes no other keyframe, so
+every segment is independently decodable and the decode delay never changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+
+import av
+import numpy as np
+from av.video.frame import PictureType
+
+from playlists.renditions import Rendition
+from playlists.timeline import BlockKind
+from segmenter.frames import FrameLibrary
+from segmenter.sampling import source_frame_index
+from segmenter.spec import SegmentSpec
+
+PIXEL_FORMAT = "yuv420p"
+NO_KEYFRAME_INTERVAL = 100_000
+"""GOP length larger than any segment: the first frame is the only IDR."""
+
+
+def x264_options(rendition: Rendition) -> dict[str, str]:
+    """Encoder options, identical for every segment of a rendition (interop rules 10 and 13)."""
+    params = ":".join(
+        [
+            f"keyint={NO_KEYFRAME_INTERVAL}",
+            f"min-keyint={NO_KEYFRAME_INTERVAL}",
+            "scenecut=0",
+            "bframes=0",
+            "open-gop=0",
+        ]
+    )
+    return {
+        "preset": rendition.preset,
+        "crf": str(rendition.crf),
+        "maxrate": str(rendition.video_maxrate),
+        "bufsize": str(rendition.video_bufsize),
+        "level": rendition.h264_level,
+        "x264-params": params,
+    }
+
+
+def configure_video_stream(stream: av.video.stream.VideoStream, rendition: Rendition, fps: int) -> None:
+    stream.width = rendition.width
+    stream.height = rendition.height
+    stream.pix_fmt = PIXEL_FORMAT
+    stream.time_base = Fraction(1, fps)
+    stream.codec_context.time_base = Fraction(1, fps)
+    stream.codec_context.framerate = Fraction(fps)
+    stream.codec_context.thread_type = "FRAME"  # measured faster than slice threads for whole segments
+    stream.options = x264_options(rendition)
+
+
+def segment_pictures(spec: SegmentSpec, library: FrameLibrary) -> Iterator[np.ndarray]:
+    """Packed yuv420p pictures for every output frame of the segment, in order."""
+    for run in spec.runs:
+        clip_frames = library.clip_frames(run.clip, spec.rendition)
+        if run.kind is BlockKind.REST:
+            for _ in range(run.frames):
+                yield clip_frames.rest_still
+            continue
+        for n in range(run.offset_in_block, run.offset_in_block + run.frames):
+            yield clip_frames.frames[source_frame_index(n, run.speed, run.clip.fps, run.clip.frames, spec.fps)]
+
+
+def video_frames(spec: SegmentSpec, library: FrameLibrary) -> Iterator[av.VideoFrame]:
+    """Encoder input frames, stamped on the presentation's global frame clock."""
+    time_base = Fraction(1, spec.fps)
+    for offset, picture in enumerate(segment_pictures(spec, library)):
+        frame = av.VideoFrame.from_ndarray(picture, format=PIXEL_FORMAT)
+        frame.pts = spec.start_frame + offset
+        frame.time_base = time_base
+        frame.pict_type = PictureType.NONE
+        yield frame

@@ -1,0 +1,1 @@
+"""The Starlette app that turns plans into HLS presentations and serves them."""

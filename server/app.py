@@ -1,0 +1,52 @@
+"""The Starlette application and its lifespan: open the store and catalogue, then serve."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from assets.catalogue import load_catalogue
+from assets.library import ensure_sample_library
+from assets.store import SqlitePlanStore
+from playlists.renditions import DEFAULT_RENDITIONS
+from segmenter.cache import SegmentCache
+from segmenter.frames import FrameLibrary
+from server.config import MIB, Settings
+from server.errors import EXCEPTION_HANDLERS
+from server.routing import ROUTES
+from server.streaming import StreamingService
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ensure_sample_library(settings.clips_dir)
+        service = StreamingService(
+            catalogue=load_catalogue(settings.clips_dir),
+            store=SqlitePlanStore(settings.sqlite_path),
+            renditions=DEFAULT_RENDITIONS,
+            frame_library=FrameLibrary(settings.frame_cache_mib * MIB),
+            segment_cache=SegmentCache(settings.segment_cache_mib * MIB),
+            render_workers=settings.render_workers,
+        )
+        app.state.service = service
+        try:
+            yield
+        finally:
+            await service.close()
+
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+            allow_headers=["Content-Type", "Range"],
+            expose_headers=["Content-Length", "Content-Range"],
+            max_age=3600,
+        )
+    ]
+    return Starlette(routes=ROUTES, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

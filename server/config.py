@@ -1,0 +1,76 @@
+"""Server settings: defaults, overridden by environment variables, then by command-line options."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+MIB = 1024 * 1024
+ENV_PREFIX = "HLS_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    cors_origins: tuple[str, ...] = ("*",)
+    segment_cache_mib: int = 512
+    frame_cache_mib: int = 1536
+    render_workers: int = 2
+    database_url: str | None = field(default=None)
+    """Reserved for the PostgreSQL store; the embedded SQLite store is used while unset."""
+
+    @property
+    def clips_dir(self) -> Path:
+        return self.data_dir / "exercises"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "plans.sqlite3"
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
+    """HLS_HOST, HLS_PORT, HLS_DATA_DIR, HLS_CORS_ORIGINS (comma-separated),
+    HLS_SEGMENT_CACHE_MIB, HLS_FRAME_CACHE_MIB, HLS_RENDER_WORKERS, DATABASE_URL."""
+    settings = Settings()
+    changes: dict[str, object] = {}
+    if f"{ENV_PREFIX}HOST" in environ:
+        changes["host"] = environ[f"{ENV_PREFIX}HOST"]
+    if f"{ENV_PREFIX}DATA_DIR" in environ:
+        changes["data_dir"] = Path(environ[f"{ENV_PREFIX}DATA_DIR"])
+    if f"{ENV_PREFIX}CORS_ORIGINS" in environ:
+        origins = tuple(o.strip() for o in environ[f"{ENV_PREFIX}CORS_ORIGINS"].split(",") if o.strip())
+        changes["cors_origins"] = origins
+    for name in ("port", "segment_cache_mib", "frame_cache_mib", "render_workers"):
+        key = f"{ENV_PREFIX}{name.upper()}"
+        if key in environ:
+            changes[name] = _int(key, environ[key])
+    if environ.get("DATABASE_URL"):
+        changes["database_url"] = environ["DATABASE_URL"]
+    return validated(replace(settings, **changes))
+
+
+def validated(settings: Settings) -> Settings:
+    if not 0 <= settings.port <= 65535:
+        raise ConfigError(f"port must be 0..65535, got {settings.port}")
+    if settings.render_workers < 1:
+        raise ConfigError("render workers must be at least 1")
+    if settings.segment_cache_mib < 1 or settings.frame_cache_mib < 1:
+        raise ConfigError("cache budgets must be at least 1 MiB")
+    if settings.database_url is not None:
+        raise ConfigError("DATABASE_URL is reserved for the PostgreSQL store, which this version does not have yet")
+    return settings

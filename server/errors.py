@@ -1,0 +1,62 @@
+"""Specific exceptions and the JSON answers they become.
+
+Every error body has the same shape: {"error": <code>, "detail": <what is wrong>}
+plus, for validation errors, the list of offending fields.
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+
+class ApiError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, detail: str, fields: list[dict] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fields = fields
+
+    def body(self) -> dict:
+        body: dict = {"error": self.code, "detail": self.detail}
+        if self.fields is not None:
+            body["fields"] = self.fields
+        return body
+
+
+class MalformedJson(ApiError):
+    status_code = 400
+    code = "malformed_json"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    code = "not_found"
+
+
+class InvalidPlan(ApiError):
+    status_code = 422
+    code = "invalid_plan"
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+async def api_error_handler(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return JSONResponse(error.body(), status_code=error.status_code)
+
+
+async def http_error_handler(request: Request, error: Exception) -> JSONResponse:
+    """Starlette's own 404/405 answers, in the same JSON shape as ours."""
+    assert isinstance(error, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return JSONResponse({"error": code, "detail": error.detail}, status_code=error.status_code, headers=error.headers)
+
+
+EXCEPTION_HANDLERS = {ApiError: api_error_handler, HTTPException: http_error_handler}

@@ -1,0 +1,122 @@
+"""HTTP routes. URL scheme:
+
+    GET  /health
+    GET  /api/exercises
+    POST /api/plans                              -> 201 new / 200 known, {id, urls...}
+    GET  /api/plans/{plan_id}
+    GET  /hls/{plan_id}/master.m3u8               multivariant playlist
+    GET  /hls/{plan_id}/{rendition}/index.m3u8    media playlist
+    GET  /hls/{plan_id}/{rendition}/{index}.ts    media segment, rendered on request
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from playlists.plan import PLAN_ID_HEX_DIGITS, Plan
+from playlists.presentation import Presentation
+from server.errors import InvalidPlan, MalformedJson, NotFound
+from server.responses import playlist_response, segment_response
+from server.streaming import StreamingService
+
+PLAN_ID_RE = re.compile(rf"^[0-9a-f]{{{PLAN_ID_HEX_DIGITS}}}$")
+MAX_BODY_BYTES = 64 * 1024
+
+
+def service(request: Request) -> StreamingService:
+    return request.app.state.service
+
+
+def checked_plan_id(request: Request) -> str:
+    identifier = request.path_params["plan_id"]
+    if not PLAN_ID_RE.match(identifier):
+        raise NotFound(f"no plan with id {identifier!r}")
+    return identifier
+
+
+def validation_fields(error: ValidationError) -> list[dict]:
+    """Pydantic's errors, trimmed to what a client needs: where and why."""
+    return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+
+
+def plan_document(request: Request, identifier: str, presentation: Presentation) -> dict:
+    multivariant = request.url_for("multivariant_playlist", plan_id=identifier)
+    media = {
+        r.name: str(request.url_for("media_playlist", plan_id=identifier, rendition=r.name))
+        for r in presentation.renditions
+    }
+    return {
+        "id": identifier,
+        "plan": presentation.plan.model_dump(mode="json"),
+        "duration_seconds": float(presentation.timeline.duration),
+        "segment_count": len(presentation.segments),
+        "playlist_url": str(multivariant),
+        "media_playlist_urls": media,
+    }
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def list_exercises(request: Request) -> Response:
+    exercises = [exercise.public() for exercise in service(request).catalogue.list()]
+    return JSONResponse({"exercises": exercises})
+
+
+async def create_plan(request: Request) -> Response:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidPlan(f"the request body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are allowed")
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise MalformedJson(f"the body is not valid JSON: {error}") from None
+    try:
+        plan = Plan.model_validate(document)
+    except ValidationError as error:
+        raise InvalidPlan("the plan is not valid", validation_fields(error)) from None
+    streaming = service(request)
+    identifier, created = await streaming.create_plan(plan)
+    presentation = await streaming.presentation(identifier)
+    return JSONResponse(plan_document(request, identifier, presentation), status_code=201 if created else 200)
+
+
+async def get_plan(request: Request) -> Response:
+    identifier = checked_plan_id(request)
+    presentation = await service(request).presentation(identifier)
+    return JSONResponse(plan_document(request, identifier, presentation))
+
+
+async def multivariant_playlist(request: Request) -> Response:
+    text = await service(request).multivariant_playlist(checked_plan_id(request))
+    return playlist_response(request, text)
+
+
+async def media_playlist(request: Request) -> Response:
+    text = await service(request).media_playlist(checked_plan_id(request), request.path_params["rendition"])
+    return playlist_response(request, text)
+
+
+async def media_segment(request: Request) -> Response:
+    data = await service(request).segment(
+        checked_plan_id(request), request.path_params["rendition"], request.path_params["index"]
+    )
+    return segment_response(data)
+
+
+ROUTES = [
+    Route("/health", health, methods=["GET"]),
+    Route("/api/exercises", list_exercises, methods=["GET"]),
+    Route("/api/plans", create_plan, methods=["POST"]),
+    Route("/api/plans/{plan_id}", get_plan, methods=["GET"]),
+    Route("/hls/{plan_id}/master.m3u8", multivariant_playlist, methods=["GET"]),
+    Route("/hls/{plan_id}/{rendition}/index.m3u8", media_playlist, methods=["GET"]),
+    Route("/hls/{plan_id}/{rendition}/{index:int}.ts", media_segment, methods=["GET"]),
+]

@@ -1,0 +1,80 @@
+import math
+from fractions import Fraction
+
+import m3u8
+
+from playlists.plan import Plan
+from playlists.presentation import build_presentation
+from playlists.renditions import DEFAULT_RENDITIONS, declared_bandwidth
+
+PLAN = Plan.model_validate(
+    {
+        "items": [
+            {"exercise_id": "squat", "work_seconds": 37, "rest_seconds": 13},
+            {"exercise_id": "plank", "work_seconds": 20, "rest_seconds": 10},
+        ],
+        "rounds": 2,
+        "rest_between_rounds_seconds": 30,
+    }
+)
+CODECS = {"720p": "avc1.42c01f,mp4a.40.2"}
+
+
+def test_media_playlist_is_a_complete_vod_playlist():
+    text = build_presentation(PLAN, DEFAULT_RENDITIONS).media_playlist().render()
+    playlist = m3u8.loads(text)
+    assert playlist.playlist_type == "vod"
+    assert playlist.is_endlist
+    assert playlist.version == 3
+    assert playlist.media_sequence == 0
+    assert text.startswith("#EXTM3U\n") and text.endswith("#EXT-X-ENDLIST\n")
+
+
+def test_extinf_values_are_the_exact_segment_durations_and_sum_to_the_plan():
+    presentation = build_presentation(PLAN, DEFAULT_RENDITIONS)
+    playlist = m3u8.loads(presentation.media_playlist().render())
+    assert len(playlist.segments) == len(presentation.segments)
+    running = 0.0
+    for entry, segment in zip(playlist.segments, presentation.segments):
+        running += entry.duration
+        assert abs(entry.duration - float(segment.duration)) < 1e-6
+        assert abs(running - float(segment.start_time + segment.duration)) < 1 / 30 / 2
+        assert entry.uri == f"{segment.index}.ts"
+    assert abs(running - PLAN.total_seconds()) < 1e-4
+
+
+def test_target_duration_bounds_every_extinf_rounded_half_up():
+    playlist = m3u8.loads(build_presentation(PLAN, DEFAULT_RENDITIONS).media_playlist().render())
+    assert all(math.floor(s.duration + 0.5) <= playlist.target_duration for s in playlist.segments)
+
+
+def test_playlists_are_byte_identical_when_built_again():
+    first = build_presentation(PLAN, DEFAULT_RENDITIONS)
+    second = build_presentation(Plan.model_validate(PLAN.model_dump()), DEFAULT_RENDITIONS)
+    assert first.media_playlist().render() == second.media_playlist().render()
+    assert first.multivariant_playlist(CODECS).render() == second.multivariant_playlist(CODECS).render()
+
+
+def test_multivariant_playlist_declares_every_attribute_players_need():
+    presentation = build_presentation(PLAN, DEFAULT_RENDITIONS)
+    text = presentation.multivariant_playlist(CODECS).render()
+    assert "#EXT-X-INDEPENDENT-SEGMENTS\n" in text
+    playlist = m3u8.loads(text)
+    assert playlist.is_variant
+    (variant,) = playlist.playlists
+    info = variant.stream_info
+    assert info.codecs == CODECS["720p"]
+    assert info.resolution == (1280, 720)
+    assert "FRAME-RATE=30.000" in text
+    assert variant.uri == "720p/index.m3u8"
+    shortest = min(s.duration for s in presentation.segments)
+    assert (info.bandwidth, info.average_bandwidth) == declared_bandwidth(DEFAULT_RENDITIONS[0], shortest)
+    assert info.average_bandwidth <= info.bandwidth
+
+
+def test_declared_peak_bandwidth_grows_as_segments_shorten():
+    rendition = DEFAULT_RENDITIONS[0]
+    long_peak, average = declared_bandwidth(rendition, Fraction(6))
+    short_peak, same_average = declared_bandwidth(rendition, Fraction(2))
+    assert short_peak > long_peak > rendition.video_maxrate + rendition.audio_bitrate
+    assert average == same_average
