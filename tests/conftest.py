@@ -1,0 +1,100 @@
+"""Shared fixtures: one generated sample library per test session, and a live server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assets.library import ensure_sample_library
+
+REPO = Path(__file__).resolve().parent.parent
+SERVER_START_TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="session")
+def sample_clips_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample exercise library, generated once for the whole session."""
+    clips_dir = tmp_path_factory.mktemp("samples") / "exercises"
+    ensure_sample_library(clips_dir)
+    return clips_dir
+
+
+def data_dir_with_samples(root: Path, clips_dir: Path) -> Path:
+    """A fresh server data directory that reuses the session's generated clips."""
+    data_dir = root / "data"
+    data_dir.mkdir()
+    (data_dir / "exercises").symlink_to(clips_dir, target_is_directory=True)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def new_data_dir(tmp_path_factory: pytest.TempPathFactory, sample_clips_dir: Path):
+    """Call to get a fresh, empty server data directory that reuses the sample clips."""
+
+    def make() -> Path:
+        return data_dir_with_samples(tmp_path_factory.mktemp("data"), sample_clips_dir)
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, base_url: str, process: subprocess.Popen, data_dir: Path) -> None:
+        self.base_url = base_url
+        self.process = process
+        self.data_dir = data_dir
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, sample_clips_dir: Path) -> Iterator[LiveServer]:
+    """`python -m server` as a user starts it, on a free loopback port."""
+    root = tmp_path_factory.mktemp("live")
+    data_dir = data_dir_with_samples(root, sample_clips_dir)
+    port = free_port()
+    log = open(root / "server.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {(root / 'server.log').read_text()}")
+            try:
+                if httpx.get(base_url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start in time")
+            time.sleep(0.1)
+        yield LiveServer(base_url, process, data_dir)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

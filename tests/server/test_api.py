@@ -1,0 +1,180 @@
+"""The HTTP API through Starlette's test client (the app's lifespan runs for real)."""
+
+from __future__ import annotations
+
+import gzip
+import m3u8
+import pytest
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.config import Settings
+
+PLAN = {
+    "items": [
+        {"exercise_id": "squat", "work_seconds": 8, "rest_seconds": 4},
+        {"exercise_id": "plank", "work_seconds": 6, "rest_seconds": 0},
+    ],
+    "rounds": 2,
+    "rest_between_rounds_seconds": 5,
+    "intensity": "high",
+}
+
+
+@pytest.fixture(scope="module")
+def client(new_data_dir):
+    with TestClient(create_app(Settings(data_dir=new_data_dir()))) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def created(client):
+    response = client.post("/api/plans", json=PLAN)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def test_health_answers_ok(client):
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_exercises_list_the_catalogue_without_server_paths(client):
+    exercises = client.get("/api/exercises").json()["exercises"]
+    ids = {e["id"] for e in exercises}
+    assert {"squat", "jumping_jack", "push_up", "lunge", "plank", "burpee"} <= ids
+    for exercise in exercises:
+        assert set(exercise) >= {"id", "name", "category", "difficulty", "jump", "loop_seconds", "clip"}
+        assert "path" not in str(exercise["clip"])
+
+
+def test_posting_a_plan_returns_its_id_and_playlist_urls(created):
+    assert len(created["id"]) == 20
+    assert created["playlist_url"].endswith(f"/hls/{created['id']}/master.m3u8")
+    assert created["media_playlist_urls"]["720p"].endswith(f"/hls/{created['id']}/720p/index.m3u8")
+    assert created["duration_seconds"] == 2 * (8 + 4 + 6) + 5
+    assert created["plan"]["intensity"] == "high"
+
+
+def test_posting_the_same_plan_again_gives_the_same_id_with_200(client, created):
+    again = client.post("/api/plans", json=dict(reversed(list(PLAN.items()))))
+    assert again.status_code == 200
+    assert again.json()["id"] == created["id"]
+
+
+def test_a_stored_plan_can_be_read_back(client, created):
+    response = client.get(f"/api/plans/{created['id']}")
+    assert response.status_code == 200
+    assert response.json() == created
+
+
+def test_plans_survive_a_server_restart(new_data_dir):
+    data_dir = new_data_dir()
+    with TestClient(create_app(Settings(data_dir=data_dir))) as first:
+        plan_id = first.post("/api/plans", json=PLAN).json()["id"]
+    with TestClient(create_app(Settings(data_dir=data_dir))) as second:
+        assert second.get(f"/api/plans/{plan_id}").status_code == 200
+
+
+def test_malformed_json_is_a_400_saying_so(client):
+    response = client.post("/api/plans", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_json"
+
+
+def test_invalid_plan_is_a_422_naming_the_field(client):
+    bad = dict(PLAN, rounds=0, tempo=3)
+    response = client.post("/api/plans", json=bad)
+    assert response.status_code == 422
+    locations = {tuple(f["loc"]) for f in response.json()["fields"]}
+    assert ("rounds",) in locations and ("tempo",) in locations
+
+
+def test_unknown_exercise_is_a_422_naming_the_item(client):
+    bad = {"items": [{"exercise_id": "squat", "work_seconds": 5}, {"exercise_id": "moonwalk", "work_seconds": 5}]}
+    response = client.post("/api/plans", json=bad)
+    assert response.status_code == 422
+    (field,) = response.json()["fields"]
+    assert field["loc"] == ["items", 1, "exercise_id"] and "moonwalk" in field["msg"]
+
+
+def test_a_json_array_is_a_422_not_a_crash(client):
+    response = client.post("/api/plans", json=[1, 2])
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/plans/0123456789abcdef0123",
+        "/api/plans/not-a-plan-id",
+        "/hls/0123456789abcdef0123/master.m3u8",
+        "/hls/0123456789abcdef0123/720p/index.m3u8",
+        "/hls/0123456789abcdef0123/720p/0.ts",
+    ],
+)
+def test_unknown_plan_is_a_404_with_a_reason(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found" and response.json()["detail"]
+
+
+def test_unknown_rendition_and_segment_index_are_404s(client, created):
+    base = f"/hls/{created['id']}"
+    assert client.get(f"{base}/4k/index.m3u8").status_code == 404
+    assert client.get(f"{base}/4k/0.ts").status_code == 404
+    count = created["segment_count"]
+    response = client.get(f"{base}/720p/{count}.ts")
+    assert response.status_code == 404 and str(count) in response.json()["detail"]
+
+
+def test_playlists_have_the_hls_mime_type_and_are_identical_on_every_request(client, created):
+    base = f"/hls/{created['id']}"
+    for path in (f"{base}/master.m3u8", f"{base}/720p/index.m3u8"):
+        first, second = client.get(path), client.get(path)
+        assert first.status_code == 200
+        assert first.headers["content-type"] == "application/vnd.apple.mpegurl"
+        assert first.content == second.content
+
+
+def test_media_playlist_lists_every_segment_of_the_plan(client, created):
+    playlist = m3u8.loads(client.get(f"/hls/{created['id']}/720p/index.m3u8").text)
+    assert len(playlist.segments) == created["segment_count"]
+    assert abs(sum(s.duration for s in playlist.segments) - created["duration_seconds"]) < 1e-4
+
+
+def test_long_playlists_are_gzipped_for_clients_that_accept_it(client):
+    long_plan = {"items": [{"exercise_id": "squat", "work_seconds": 40, "rest_seconds": 20}] * 10, "rounds": 3}
+    plan_id = client.post("/api/plans", json=long_plan).json()["id"]
+    response = client.get(f"/hls/{plan_id}/720p/index.m3u8", headers={"accept-encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert m3u8.loads(response.text).is_endlist
+    plain = client.get(f"/hls/{plan_id}/720p/index.m3u8", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert gzip.decompress(gzip.compress(plain.content)) == response.content
+
+
+def test_segments_are_mpeg_ts_with_cors_for_any_origin(client, created):
+    response = client.get(f"/hls/{created['id']}/720p/0.ts", headers={"origin": "https://coach.example"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "video/mp2t"
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.content[0] == 0x47 and len(response.content) % 188 == 0
+
+
+def test_cors_preflight_is_answered(client, created):
+    response = client.options(
+        "/api/plans",
+        headers={"origin": "https://coach.example", "access-control-request-method": "POST",
+                 "access-control-request-headers": "content-type"},
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", "https://coach.example")
+
+
+def test_cors_origins_can_be_restricted(new_data_dir):
+    settings = Settings(data_dir=new_data_dir(), cors_origins=("https://coach.example",))
+    with TestClient(create_app(settings)) as restricted:
+        allowed = restricted.get("/health", headers={"origin": "https://coach.example"})
+        other = restricted.get("/health", headers={"origin": "https://evil.example"})
+    assert allowed.headers["access-control-allow-origin"] == "https://coach.example"
+    assert "access-control-allow-origin" not in other.headers
