@@ -14,6 +14,7 @@ from playlists.media import AUDIO_SAMPLE_RATE
 from segmenter.audio import audio_frames, owns_packet
 from segmenter.frames import FrameLibrary
 from segmenter.spec import SegmentSpec
+from segmenter.transport import SDT_PID, drop_pid
 from segmenter.video import configure_video_stream, video_frames
 
 TS_FORMAT = "mpegts"
@@ -65,4 +66,4 @@ def render_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
             f"segment {spec.index}: encoded {video_packets}/{spec.frames} video and "
             f"{audio_packets}/{expected_audio} audio packets"
         )
-    return buffer.getvalue()
+    return drop_pid(buffer.getvalue(), SDT_PID)

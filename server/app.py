@@ -34,6 +34,8 @@ def create_app(settings: Settings) -> Starlette:
             render_workers=settings.render_workers,
         )
         app.state.service = service
+        if settings.warm_clips:
+            service.start_warming()
         try:
             yield
         finally:

@@ -24,6 +24,8 @@ class Settings:
     segment_cache_mib: int = 512
     frame_cache_mib: int = 1536
     render_workers: int = 2
+    warm_clips: bool = True
+    """Decode every clip at start-up, in the background, so the first segments are fast."""
     database_url: str | None = field(default=None)
     """Reserved for the PostgreSQL store; the embedded SQLite store is used while unset."""
 
@@ -45,7 +47,7 @@ def _int(name: str, value: str) -> int:
 
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
     """HLS_HOST, HLS_PORT, HLS_DATA_DIR, HLS_CORS_ORIGINS (comma-separated),
-    HLS_SEGMENT_CACHE_MIB, HLS_FRAME_CACHE_MIB, HLS_RENDER_WORKERS, DATABASE_URL."""
+    HLS_SEGMENT_CACHE_MIB, HLS_FRAME_CACHE_MIB, HLS_RENDER_WORKERS, HLS_WARM_CLIPS (0/1), DATABASE_URL."""
     settings = Settings()
     changes: dict[str, object] = {}
     if f"{ENV_PREFIX}HOST" in environ:
@@ -59,6 +61,8 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
         key = f"{ENV_PREFIX}{name.upper()}"
         if key in environ:
             changes[name] = _int(key, environ[key])
+    if f"{ENV_PREFIX}WARM_CLIPS" in environ:
+        changes["warm_clips"] = environ[f"{ENV_PREFIX}WARM_CLIPS"].strip().lower() not in ("0", "false", "no", "off")
     if environ.get("DATABASE_URL"):
         changes["database_url"] = environ["DATABASE_URL"]
     return validated(replace(settings, **changes))

@@ -47,6 +47,13 @@ class UnsupportedMediaType(ApiError):
     code = "unsupported_media_type"
 
 
+class ClipUnavailable(ApiError):
+    """An exercise clip cannot be read: the server cannot render, the request was fine."""
+
+    status_code = 503
+    code = "clip_unavailable"
+
+
 async def api_error_handler(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
     return JSONResponse(error.body(), status_code=error.status_code)
@@ -59,4 +66,9 @@ async def http_error_handler(request: Request, error: Exception) -> JSONResponse
     return JSONResponse({"error": code, "detail": error.detail}, status_code=error.status_code, headers=error.headers)
 
 
-EXCEPTION_HANDLERS = {ApiError: api_error_handler, HTTPException: http_error_handler}
+async def unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:
+    """Last resort, still JSON; Starlette re-raises the error afterwards so it is logged with its traceback."""
+    return JSONResponse({"error": "internal_error", "detail": f"{type(error).__name__}: {error}"}, status_code=500)
+
+
+EXCEPTION_HANDLERS = {ApiError: api_error_handler, HTTPException: http_error_handler, Exception: unexpected_error_handler}

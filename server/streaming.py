@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,9 +23,10 @@ from segmenter.codecs import codecs_attribute
 from segmenter.frames import FrameLibrary
 from segmenter.render import render_segment
 from segmenter.spec import ClipRef, SegmentNotFound, build_segment_spec
-from server.errors import InvalidPlan, NotFound
+from server.errors import ClipUnavailable, InvalidPlan, NotFound
 
 PRESENTATION_CACHE_SIZE = 256
+log = logging.getLogger(__name__)
 
 
 class StreamingService:
@@ -44,8 +47,32 @@ class StreamingService:
         self.codecs = {rendition.name: codecs_attribute(rendition) for rendition in renditions}
         self._executor = ThreadPoolExecutor(max_workers=render_workers, thread_name_prefix="render")
         self._presentations: OrderedDict[str, Presentation] = OrderedDict()
+        self._stop_warming = threading.Event()
+        self._warmer: threading.Thread | None = None
+
+    def start_warming(self) -> None:
+        """Decode every catalogue clip for every rendition in the background.
+
+        Decoding a clip (ProRes with alpha especially) takes seconds; doing it
+        before the first player asks keeps cold segments at encode cost.
+        """
+        self._warmer = threading.Thread(target=self._warm, name="clip-warmer", daemon=True)
+        self._warmer.start()
+
+    def _warm(self) -> None:
+        for exercise in self.catalogue.list():
+            for rendition in self.renditions:
+                if self._stop_warming.is_set():
+                    return
+                try:
+                    self.frames.clip_frames(self.clip_ref(exercise.id), rendition)
+                except Exception:  # a broken clip must not stop the others; requests report it
+                    log.exception("could not prepare clip %s for %s", exercise.id, rendition.name)
 
     async def close(self) -> None:
+        self._stop_warming.set()
+        if self._warmer is not None:
+            await asyncio.to_thread(self._warmer.join)
         self._executor.shutdown(wait=True, cancel_futures=True)
         await self.store.close()
 
@@ -94,18 +121,16 @@ class StreamingService:
         self.rendition(presentation, rendition_name)
         return presentation.media_playlist().render()
 
+    def clip_ref(self, exercise_id: str) -> ClipRef:
+        exercise = self.catalogue.get(exercise_id)
+        try:
+            version = exercise.clip_version()
+        except OSError as error:
+            raise ClipUnavailable(f"the clip of exercise {exercise_id!r} is missing: {error.strerror}") from error
+        return ClipRef(exercise.id, str(exercise.clip_path), exercise.fps, exercise.frames, version)
+
     def clip_refs(self, presentation: Presentation) -> dict[str, ClipRef]:
-        refs = {}
-        for exercise_id in set(presentation.plan.exercise_ids()):
-            exercise = self.catalogue.get(exercise_id)
-            refs[exercise_id] = ClipRef(
-                exercise_id=exercise.id,
-                path=str(exercise.clip_path),
-                fps=exercise.fps,
-                frames=exercise.frames,
-                version=exercise.clip_version(),
-            )
-        return refs
+        return {exercise_id: self.clip_ref(exercise_id) for exercise_id in set(presentation.plan.exercise_ids())}
 
     async def segment(self, identifier: str, rendition_name: str, index: int) -> bytes:
         presentation = await self.presentation(identifier)

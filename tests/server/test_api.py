@@ -23,7 +23,7 @@ PLAN = {
 
 @pytest.fixture(scope="module")
 def client(new_data_dir):
-    with TestClient(create_app(Settings(data_dir=new_data_dir()))) as test_client:
+    with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as test_client:
         yield test_client
 
 
@@ -69,9 +69,9 @@ def test_a_stored_plan_can_be_read_back(client, created):
 
 def test_plans_survive_a_server_restart(new_data_dir):
     data_dir = new_data_dir()
-    with TestClient(create_app(Settings(data_dir=data_dir))) as first:
+    with TestClient(create_app(Settings(data_dir=data_dir, warm_clips=False))) as first:
         plan_id = first.post("/api/plans", json=PLAN).json()["id"]
-    with TestClient(create_app(Settings(data_dir=data_dir))) as second:
+    with TestClient(create_app(Settings(data_dir=data_dir, warm_clips=False))) as second:
         assert second.get(f"/api/plans/{plan_id}").status_code == 200
 
 
@@ -172,9 +172,44 @@ def test_cors_preflight_is_answered(client, created):
 
 
 def test_cors_origins_can_be_restricted(new_data_dir):
-    settings = Settings(data_dir=new_data_dir(), cors_origins=("https://coach.example",))
+    settings = Settings(data_dir=new_data_dir(), warm_clips=False, cors_origins=("https://coach.example",))
     with TestClient(create_app(settings)) as restricted:
         allowed = restricted.get("/health", headers={"origin": "https://coach.example"})
         other = restricted.get("/health", headers={"origin": "https://evil.example"})
     assert allowed.headers["access-control-allow-origin"] == "https://coach.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_missing_clip_is_a_503_naming_the_exercise_not_a_broken_segment(tmp_path, sample_clips_dir):
+    import shutil
+
+    clips = tmp_path / "data" / "exercises"
+    shutil.copytree(sample_clips_dir, clips)
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", warm_clips=False))) as own:
+        plan_id = own.post("/api/plans", json={"items": [{"exercise_id": "squat", "work_seconds": 5}]}).json()["id"]
+        (clips / "squat.mp4").unlink()
+        response = own.get(f"/hls/{plan_id}/720p/0.ts")
+    assert response.status_code == 503
+    assert response.json()["error"] == "clip_unavailable" and "squat" in response.json()["detail"]
+
+
+def test_the_server_keeps_answering_while_a_segment_renders(new_data_dir):
+    """Rendering runs in worker threads: /health must not wait for a cold segment."""
+    import threading
+    import time
+
+    with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as own:
+        plan_id = own.post("/api/plans", json={"items": [{"exercise_id": "plank", "work_seconds": 6}]}).json()["id"]
+        finished: dict[str, float] = {}
+
+        def fetch_segment() -> None:
+            own.get(f"/hls/{plan_id}/720p/0.ts")
+            finished["segment"] = time.monotonic()
+
+        worker = threading.Thread(target=fetch_segment)
+        worker.start()
+        time.sleep(0.2)  # the cold render (ProRes decode + encode) is under way
+        assert own.get("/health").status_code == 200
+        finished["health"] = time.monotonic()
+        worker.join(timeout=60)
+    assert finished["health"] < finished["segment"]

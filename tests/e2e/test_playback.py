@@ -1,0 +1,101 @@
+"""A whole multi-exercise plan, served by `python -m server`, played by real clients.
+
+Each client is judged by what it decoded and logged, not by its exit code
+(see shared/hls-interop.md, "Clients, headless, on this machine").
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import httpx
+import m3u8
+import pytest
+
+from tests.clients.ffmpeg_client import decode_with_ffmpeg
+from tests.clients.gstreamer_client import play_with_gstreamer
+from tests.clients.hlsjs_client import find_chromium, play_with_hlsjs
+from tests.clients.vlc_client import play_with_vlc
+
+pytestmark = pytest.mark.clients
+
+# 32 s: an opaque 1080p30 clip, a ProRes 4444 alpha 720p25 clip and a 720p60 clip, rests between.
+PLAN = {
+    "items": [
+        {"exercise_id": "squat", "work_seconds": 8, "rest_seconds": 4},
+        {"exercise_id": "lunge", "work_seconds": 8, "rest_seconds": 4},
+        {"exercise_id": "burpee", "work_seconds": 8},
+    ],
+    "rounds": 1,
+    "intensity": "high",
+}
+DURATION = 32
+FPS = 30
+AAC_FRAME = 1024
+EXPECTED_AUDIO_SAMPLES = -(-DURATION * 48_000 // AAC_FRAME) * AAC_FRAME
+
+
+@pytest.fixture(scope="module")
+def stream(live_server) -> str:
+    response = httpx.post(live_server.url("/api/plans"), json=PLAN, timeout=30)
+    assert response.status_code in (200, 201), response.text
+    return response.json()["playlist_url"].replace("localhost", "127.0.0.1")
+
+
+def require(binary: str) -> None:
+    if shutil.which(binary) is None:
+        pytest.skip(f"{binary} is not installed (scripts/test installs it)")
+
+
+def test_ffmpeg_decodes_every_frame_and_sample_without_a_warning(stream):
+    require("ffmpeg")
+    report = decode_with_ffmpeg(stream, timeout=180)
+    assert report.returncode == 0, report.warnings
+    assert report.warnings == []
+    assert report.video_frames == DURATION * FPS
+    assert report.audio_samples == EXPECTED_AUDIO_SAMPLES
+    assert report.video_pts == sorted(report.video_pts)
+
+
+def test_hlsjs_plays_to_the_end_in_one_buffered_range_and_seeks_back(stream):
+    if find_chromium() is None:
+        pytest.skip("chromium is not installed (scripts/test installs it)")
+    report = play_with_hlsjs(stream, timeout=120, rate=1, seek_back_to=20)
+    assert report.errors == []
+    assert report.ended, report.finish_reason
+    assert report.stalls == 0
+    assert report.ended_after_seek is True
+    assert len(report.buffered) == 1
+    start, end = report.buffered[0]
+    assert start <= 0.05 and abs(end - DURATION) < 0.1
+    assert abs(report.duration - DURATION) < 0.1
+    assert (report.video_width, report.video_height) == (1280, 720)
+    # Headless Chromium decodes in software on 2 shared cores and drops a few frames
+    # under load; broken timestamps or a missing keyframe drop whole segments' worth.
+    assert report.dropped_frames is not None and report.dropped_frames <= 0.05 * report.total_frames
+
+
+def test_gstreamer_playbin_reaches_eos_with_every_frame_in_order(stream):
+    require("gst-launch-1.0")
+    report = play_with_gstreamer(stream, timeout=120)
+    assert report.reached_eos and not report.timed_out
+    assert report.errors == []
+    assert report.decreasing_timestamps == []
+    assert report.video_buffers == DURATION * FPS
+
+
+def test_vlc_plays_through_in_real_time_without_late_or_corrupt_pictures(stream):
+    require("cvlc")
+    report = play_with_vlc(stream, timeout=DURATION + 60)
+    assert report.reached_eof and not report.timed_out
+    assert report.http_errors == 0
+    assert report.late == 0 and report.corrupt == 0, report.problem_lines[:10]
+    assert report.errors == 0, report.problem_lines[:10]
+    assert report.elapsed >= DURATION - 2  # it really played, not skipped to the end
+
+
+def test_segments_of_the_live_stream_match_the_playlist(stream):
+    media_url = stream.replace("master.m3u8", "720p/index.m3u8")
+    playlist = m3u8.loads(httpx.get(media_url, timeout=10).text)
+    assert abs(sum(s.duration for s in playlist.segments) - DURATION) < 1e-4
+    assert all(s.uri.endswith(".ts") for s in playlist.segments)

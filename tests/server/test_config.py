@@ -1,0 +1,37 @@
+from pathlib import Path
+
+import pytest
+
+from server.__main__ import parse_args
+from server.config import ConfigError, Settings, settings_from_env
+
+
+def test_environment_overrides_defaults():
+    settings = settings_from_env(
+        {"HLS_HOST": "0.0.0.0", "HLS_PORT": "9000", "HLS_DATA_DIR": "/srv/hls", "HLS_CORS_ORIGINS": "https://a, https://b",
+         "HLS_WARM_CLIPS": "0", "HLS_RENDER_WORKERS": "3"}
+    )
+    assert (settings.host, settings.port, settings.data_dir) == ("0.0.0.0", 9000, Path("/srv/hls"))
+    assert settings.cors_origins == ("https://a", "https://b")
+    assert settings.warm_clips is False and settings.render_workers == 3
+
+
+def test_command_line_overrides_environment():
+    settings = parse_args(["--port", "8123", "--data-dir", "/tmp/x"], settings_from_env({"HLS_PORT": "9000"}))
+    assert settings.port == 8123 and settings.data_dir == Path("/tmp/x")
+
+
+@pytest.mark.parametrize("environ", [{"HLS_PORT": "eighty"}, {"HLS_PORT": "70000"}, {"HLS_RENDER_WORKERS": "0"}])
+def test_unusable_settings_are_refused_with_the_reason(environ):
+    with pytest.raises(ConfigError):
+        settings_from_env(environ)
+
+
+def test_database_url_is_refused_until_the_postgresql_store_exists():
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        settings_from_env({"DATABASE_URL": "postgresql://127.0.0.1/test"})
+
+
+def test_defaults_listen_on_loopback_with_data_under_the_working_directory():
+    settings = Settings()
+    assert settings.host == "127.0.0.1" and settings.clips_dir == Path("data/exercises")
