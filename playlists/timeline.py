@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from functools import cached_property
 from enum import Enum
 from fractions import Fraction
+from functools import cached_property
 
 from playlists.media import OUTPUT_FPS
 from playlists.plan import Plan

@@ -43,7 +43,7 @@ def avc1_codec(annexb: bytes) -> str:
     raise CodecProbeError("no SPS in the encoded frame")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def video_codec(rendition: Rendition) -> str:
     container = av.open(io.BytesIO(), "w", format="h264")
     stream = container.add_stream("libx264", rate=OUTPUT_FPS)

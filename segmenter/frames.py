@@ -156,6 +156,12 @@ class FrameLibrary:
             return decoded
 
     @property
+    def prepared(self) -> int:
+        """How many clip/size pairs are decoded and held."""
+        with self._lock:
+            return len(self._entries)
+
+    @property
     def nbytes(self) -> int:
         with self._lock:
             return sum(entry.nbytes for entry in self._entries.values())

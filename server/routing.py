@@ -62,7 +62,10 @@ def plan_document(request: Request, identifier: str, presentation: Presentation)
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    """Alive, plus how many clip/rendition pairs are decoded and ready (start-up warming)."""
+    streaming = service(request)
+    total = len(streaming.catalogue.exercises) * len(streaming.renditions)
+    return JSONResponse({"status": "ok", "clips_prepared": streaming.frames.prepared, "clips_total": total})
 
 
 async def list_exercises(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+
 import m3u8
 import pytest
 from starlette.testclient import TestClient
@@ -34,8 +35,10 @@ def created(client):
     return response.json()
 
 
-def test_health_answers_ok(client):
-    assert client.get("/health").json() == {"status": "ok"}
+def test_health_answers_ok_with_clip_preparation_progress(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["clips_total"] == 6 and 0 <= body["clips_prepared"] <= 6
 
 
 def test_exercises_list_the_catalogue_without_server_paths(client):
