@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import av
 import numpy as np
+from av.video.reformatter import Colorspace
 
 from playlists.renditions import Rendition
 from segmenter.spec import ClipRef
@@ -24,6 +25,28 @@ REST_DIM = 0.45
 
 YUV_BLACK_Y = 16
 YUV_NEUTRAL_C = 128
+
+OUTPUT_COLORSPACE = Colorspace.ITU709
+"""Every rendition is HD-style BT.709 (and tagged so by the encoder)."""
+
+HD_HEIGHT = 720
+SWS_COLORSPACE_OF_AVCOL_SPC = {
+    1: Colorspace.ITU709,  # AVCOL_SPC_BT709
+    4: Colorspace.FCC,
+    5: Colorspace.ITU601,  # BT470BG
+    6: Colorspace.ITU601,  # SMPTE170M
+    7: Colorspace.SMPTE240M,
+    9: Colorspace.BT2020,  # BT2020_NCL
+    10: Colorspace.BT2020,  # BT2020_CL
+}
+
+
+def source_colorspace(frame: av.VideoFrame) -> Colorspace:
+    """The matrix a clip's YUV was made with: its tag, else what players assume (HD 709, SD 601)."""
+    tagged = SWS_COLORSPACE_OF_AVCOL_SPC.get(int(frame.colorspace))
+    if tagged is not None:
+        return tagged
+    return Colorspace.ITU709 if frame.height >= HD_HEIGHT else Colorspace.ITU601
 
 
 def plane_array(plane: av.video.plane.VideoPlane) -> np.ndarray:
@@ -55,7 +78,9 @@ def make_background(width: int, height: int) -> np.ndarray:
     top = np.array(BACKGROUND_TOP_RGB, dtype=np.float64)
     bottom = np.array(BACKGROUND_BOTTOM_RGB, dtype=np.float64)
     rgb = (top + (bottom - top) * ramp).repeat(width, axis=1).round().astype(np.uint8)
-    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+        format="yuv420p", dst_colorspace=OUTPUT_COLORSPACE
+    )
     return pack_yuv420p(*(plane_array(p) for p in frame.planes))
 
 
@@ -108,11 +133,17 @@ def decode_clip(clip: ClipRef, width: int, height: int, background: np.ndarray) 
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for decoded in container.decode(stream):
-            if has_alpha(decoded.format):
-                scaled = decoded.reformat(width, height, format="yuva420p")
+            alpha = has_alpha(decoded.format)
+            scaled = decoded.reformat(
+                width,
+                height,
+                format="yuva420p" if alpha else "yuv420p",
+                src_colorspace=source_colorspace(decoded),
+                dst_colorspace=OUTPUT_COLORSPACE,
+            )
+            if alpha:
                 frames.append(composite_over(scaled, background))
             else:
-                scaled = decoded.reformat(width, height, format="yuv420p")
                 frames.append(pack_yuv420p(*(plane_array(p) for p in scaled.planes)))
     if len(frames) != clip.frames:
         raise ClipDecodeError(f"{clip.path}: decoded {len(frames)} frames, the catalogue says {clip.frames}")

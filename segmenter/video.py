@@ -34,6 +34,10 @@ def x264_options(rendition: Rendition) -> dict[str, str]:
             "scenecut=0",
             "bframes=0",
             "open-gop=0",
+            # the pictures are BT.709 (segmenter.frames.OUTPUT_COLORSPACE); say so in the VUI
+            "colorprim=bt709",
+            "transfer=bt709",
+            "colormatrix=bt709",
         ]
     )
     return {

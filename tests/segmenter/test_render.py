@@ -148,3 +148,31 @@ def test_the_beep_starts_on_the_frame_each_work_interval_starts(rendered):
         before = np.abs(decoded[start - 4800 : start - 480]).max()
         after = np.abs(decoded[start + 480 : start + 4800]).max()
         assert before < 0.02 and after > 0.3
+
+
+def test_pictures_are_bt709_and_tagged_so_with_the_backdrop_colour_preserved(rendered):
+    from av.video.reformatter import Colorspace
+
+    from segmenter.frames import BACKGROUND_TOP_RGB
+
+    presentation, segments = rendered
+    lunge = next(b for b in presentation.timeline.blocks if b.exercise_id == "lunge" and b.kind.value == "work")
+    with av.open(io.BytesIO(b"".join(segments)), format="mpegts") as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index == lunge.start_frame + 5:
+                assert int(frame.colorspace) == 1  # AVCOL_SPC_BT709 in the stream's VUI
+                rgb = frame.reformat(format="rgb24", src_colorspace=Colorspace.ITU709).to_ndarray()
+                break
+    # top-right corner of a transparent clip: only the backdrop shows there
+    corner = rgb[8:24, -24:-8].reshape(-1, 3).mean(axis=0)
+    assert np.abs(corner - np.array(BACKGROUND_TOP_RGB)).max() < 6
+
+
+def test_no_segment_exceeds_the_declared_peak_bandwidth(rendered):
+    from playlists.renditions import declared_bandwidth
+
+    presentation, segments = rendered
+    shortest = min(s.duration for s in presentation.segments)
+    peak, _ = declared_bandwidth(DEFAULT_RENDITIONS[0], shortest)
+    for segment, data in zip(presentation.segments, segments):
+        assert len(data) * 8 / segment.duration <= peak
