@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -110,3 +111,12 @@ def load_catalogue(clips_dir: Path) -> Catalogue:
         raise CatalogueError(f"cannot read {path}: {error}") from error
     exercises = [exercise_from_entry(entry, clips_dir) for entry in document.get("exercises", [])]
     return Catalogue({exercise.id: exercise for exercise in exercises})
+
+
+def write_catalogue(clips_dir: Path, entries: list[dict]) -> Path:
+    """Write `catalogue.json` (``{"exercises": [...]}``) next to the clips, atomically."""
+    path = clips_dir / CATALOGUE_FILE
+    partial = path.with_name(f".{CATALOGUE_FILE}.{os.getpid()}.partial")
+    partial.write_text(json.dumps({"exercises": entries}, indent=2) + "\n")
+    os.replace(partial, path)
+    return path

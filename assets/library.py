@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from assets.catalogue import CATALOGUE_FILE, CatalogueError, load_catalogue
+from assets.catalogue import CatalogueError, load_catalogue, write_catalogue
 
 
 def library_is_complete(clips_dir: Path) -> bool:
@@ -17,15 +15,6 @@ def library_is_complete(clips_dir: Path) -> bool:
     except CatalogueError:
         return False
     return bool(catalogue.exercises) and all(e.clip_path.is_file() for e in catalogue.exercises.values())
-
-
-def write_catalogue(clips_dir: Path, entries: list[dict]) -> Path:
-    """Write catalogue.json atomically, so a reader never sees half a file."""
-    path = clips_dir / CATALOGUE_FILE
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps({"exercises": entries}, indent=2) + "\n")
-    os.replace(temporary, path)
-    return path
 
 
 def ensure_sample_library(clips_dir: Path, *, announce: bool = False) -> None:
