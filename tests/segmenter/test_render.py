@@ -176,3 +176,27 @@ def test_no_segment_exceeds_the_declared_peak_bandwidth(rendered):
     peak, _ = declared_bandwidth(DEFAULT_RENDITIONS[0], shortest)
     for segment, data in zip(presentation.segments, segments):
         assert len(data) * 8 / segment.duration <= peak
+
+
+def test_every_frame_shows_the_clip_frame_the_sampling_rule_picks(rendered, sample_clips_dir):
+    """Read the frame-index mark of every decoded output frame, across segment boundaries and loops."""
+    from assets.framemark import read_frame_mark
+    from segmenter.sampling import source_frame_index
+
+    presentation, segments = rendered
+    catalogue = load_catalogue(sample_clips_dir)
+    shown, expected = [], []
+    with av.open(io.BytesIO(b"".join(segments)), format="mpegts") as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            block = presentation.timeline.block_at(index)
+            luma = np.frombuffer(frame.planes[0], np.uint8).reshape(frame.height, -1)[:, : frame.width]
+            shown.append(read_frame_mark(luma))
+            if block.kind.value == "rest":
+                expected.append(0)  # the rest screen is a still of the next clip's first frame
+            else:
+                clip = catalogue.get(block.exercise_id)
+                expected.append(
+                    source_frame_index(index - block.start_frame, block.speed, clip.fps, clip.frames, 30)
+                )
+    assert len(shown) == presentation.timeline.total_frames
+    assert shown == expected
