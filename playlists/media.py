@@ -24,12 +24,18 @@ MIN_SEGMENT_SECONDS = 2
 MAX_SEGMENT_SECONDS = 6
 
 
-def aac_frame_at_or_after_video_frame(frame: int) -> int:
-    """Index of the first AAC frame that starts at or after video frame `frame`.
+def owned_aac_frames(start_frame: int, end_frame: int, total_frames: int) -> tuple[int, int]:
+    """The AAC frames [first, end) on the global grid that the segment of video frames
+    [start_frame, end_frame) carries.
 
-    Segment k owns AAC frames [first(f0), first(f1)) where [f0, f1) are its video
-    frames, so every AAC frame belongs to exactly one segment and the audio of a
-    segment starts less than one AAC frame after its video.
+    Each segment starts with the AAC frame that is playing when its video starts
+    (at or up to one AAC frame before it), so a player that starts or seeks at a
+    segment boundary finds audio buffered from that instant, with no hole. The
+    last segment also takes the frame that straddles the end, so the audio lasts
+    at least as long as the video. Every AAC frame belongs to exactly one segment.
     """
-    samples = frame * SAMPLES_PER_VIDEO_FRAME
-    return -(-samples // AAC_FRAME_SIZE)
+    first = start_frame * SAMPLES_PER_VIDEO_FRAME // AAC_FRAME_SIZE
+    end_samples = end_frame * SAMPLES_PER_VIDEO_FRAME
+    if end_frame >= total_frames:
+        return first, -(-end_samples // AAC_FRAME_SIZE)
+    return first, end_samples // AAC_FRAME_SIZE

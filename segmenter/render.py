@@ -14,14 +14,14 @@ from playlists.media import AUDIO_SAMPLE_RATE
 from segmenter.audio import audio_frames, owns_packet
 from segmenter.frames import FrameLibrary
 from segmenter.spec import SegmentSpec
-from segmenter.transport import SDT_PID, drop_pid
+from segmenter.transport import FIRST_ES_PID, PMT_PID, finish_segment
 from segmenter.video import configure_video_stream, video_frames
 
 TS_FORMAT = "mpegts"
 TS_OPTIONS = {
-    # Each segment is muxed by a fresh muxer whose continuity counters start at 0;
-    # flag that break as intended so demuxers do not report corrupt packets.
-    "mpegts_flags": "initial_discontinuity",
+    # Fixed PIDs: segmenter.transport rewrites continuity counters per PID.
+    "mpegts_pmt_start_pid": str(PMT_PID),
+    "mpegts_start_pid": str(FIRST_ES_PID),
 }
 
 
@@ -66,4 +66,4 @@ def render_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
             f"segment {spec.index}: encoded {video_packets}/{spec.frames} video and "
             f"{audio_packets}/{expected_audio} audio packets"
         )
-    return drop_pid(buffer.getvalue(), SDT_PID)
+    return finish_segment(buffer.getvalue())

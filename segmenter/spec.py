@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE, aac_frame_at_or_after_video_frame
+from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE, owned_aac_frames
 from playlists.presentation import Presentation
 from playlists.renditions import Rendition
 from playlists.timeline import Block, BlockKind
@@ -123,8 +123,9 @@ def build_segment_spec(
         end = min(block.end_frame, segment.end_frame)
         if first < end:
             runs.append(_run(block, first, end, clips))
-    audio_first = aac_frame_at_or_after_video_frame(segment.start_frame)
-    audio_end = aac_frame_at_or_after_video_frame(segment.end_frame)
+    audio_first, audio_end = owned_aac_frames(
+        segment.start_frame, segment.end_frame, presentation.timeline.total_frames
+    )
     encoded_first = (audio_first - AAC_PREROLL_FRAMES) * AAC_FRAME_SIZE
     encoded_end = (audio_end + AAC_POSTROLL_FRAMES) * AAC_FRAME_SIZE
     return SegmentSpec(

