@@ -1,0 +1,123 @@
+"""VLC 3 as an HLS client (its own `adaptive` demuxer, not ffmpeg's), judged by its log.
+
+VLC exits 0 even when playback fails, so the report counts the log lines that reveal
+problems: "discontinuity received" (MPEG-TS continuity counters reset), late pictures
+(timestamps that jump), corrupt data and error-level messages. VLC refuses to run as
+root, hence `runuser -u nobody` with a private HOME. It plays in real time: `elapsed`
+is about the stream duration; much shorter means it gave up early.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+
+from ._process import run_bounded
+
+CVLC = "cvlc"
+RUN_AS_USER = "nobody"
+VLC_ARGS = (
+    "-I", "dummy",
+    "--no-dbus",            # no D-Bus here: avoids a startup error line per run
+    "--vout", "dummy",
+    "--aout", "dummy",
+    "--no-video-title-show",
+    "--play-and-exit",
+    "-vv",
+)
+
+LEVEL_RE = re.compile(r"^\[[0-9a-f]+\] [^:]*? (debug|warning|error): ")
+"""VLC's `[object] module type level: message`; info-level lines carry no level word."""
+DISCONTINUITY_RE = re.compile(r"discontinuity received", re.IGNORECASE)
+LATE_RE = re.compile(r"\blate\b", re.IGNORECASE)  # not "deflate", "translate"
+CORRUPT_RE = re.compile(r"corrupt", re.IGNORECASE)
+HTTP_ERROR_RE = re.compile(r"^HTTP/\d(?:\.\d)? [45]\d\d\b")
+EOF_RE = re.compile(r"main input debug: EOF reached")
+BENIGN_ERROR_RE = re.compile(
+    # Interfaces VLC always tries and this headless machine lacks (hotkeys, D-Bus).
+    r'no suitable interface module|interface "[^"]*" initialization failed|D-Bus'
+)
+CONFIGURE_LINE_RE = re.compile(r"libvlc debug: configured with ")
+"""The build-flags line (`--enable-...` for every module) is skipped before matching."""
+
+
+@dataclass(frozen=True)
+class VlcReport:
+    """What VLC logged while playing a stream."""
+
+    returncode: int | None
+    elapsed: float
+    timed_out: bool
+    reached_eof: bool
+    """The input logged "EOF reached" (it read to the end, or gave up on the rest)."""
+    discontinuities: int
+    late: int
+    """Warning/error lines about late pictures ("picture is too late to be displayed",
+    "More than 11 late frames"); debug-level "might be displayed late" is load noise."""
+    corrupt: int
+    errors: int
+    """Error-level lines, minus headless-startup noise."""
+    http_errors: int
+    """4xx/5xx HTTP responses VLC received (VLC skips missing segments silently)."""
+    problem_lines: list[str] = field(default_factory=list)
+    """Every line counted in one of the counters above, in log order."""
+    log_lines: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.timed_out or self.discontinuities or self.late or self.corrupt
+                    or self.errors or self.http_errors) and self.reached_eof
+
+
+def play_with_vlc(url: str, timeout: float = 120) -> VlcReport:
+    """Play `url` with cvlc (dummy audio/video outputs) in real time and parse its log."""
+    runuser = shutil.which("runuser")
+    if os.geteuid() == 0 and runuser is None:
+        raise FileNotFoundError("VLC refuses to run as root and runuser is missing")
+    with tempfile.TemporaryDirectory(prefix="vlc-home-") as home:
+        os.chmod(home, 0o777)  # nobody writes VLC's config/cache here
+        command = ["env", f"HOME={home}", CVLC, *VLC_ARGS, url]
+        if os.geteuid() == 0:
+            command = [runuser, "-u", RUN_AS_USER, "--", *command]
+        run = run_bounded(command, timeout, cwd=home)
+    lines = [line for line in (run.stderr + "\n" + run.stdout).splitlines() if line.strip()]
+    return parse_vlc_log(lines, run.returncode, run.elapsed, run.timed_out)
+
+
+def parse_vlc_log(lines: list[str], returncode: int | None, elapsed: float, timed_out: bool) -> VlcReport:
+    """Count the problem lines in a `-vv` VLC log."""
+    counts = {"discontinuities": 0, "late": 0, "corrupt": 0, "errors": 0, "http_errors": 0}
+    problems: list[str] = []
+    reached_eof = False
+    for line in lines:
+        if CONFIGURE_LINE_RE.search(line):
+            continue
+        reached_eof = reached_eof or bool(EOF_RE.search(line))
+        level_match = LEVEL_RE.match(line)
+        level = level_match.group(1) if level_match else None
+        hit = False
+        for key, pattern in (("discontinuities", DISCONTINUITY_RE), ("corrupt", CORRUPT_RE),
+                             ("http_errors", HTTP_ERROR_RE)):
+            if pattern.search(line):
+                counts[key] += 1
+                hit = True
+        if level in ("warning", "error") and LATE_RE.search(line):
+            counts["late"] += 1
+            hit = True
+        if level == "error" and not BENIGN_ERROR_RE.search(line):
+            counts["errors"] += 1
+            hit = True
+        if hit:
+            problems.append(line)
+    return VlcReport(
+        returncode=returncode,
+        elapsed=elapsed,
+        timed_out=timed_out,
+        reached_eof=reached_eof,
+        problem_lines=problems,
+        log_lines=lines,
+        **counts,
+    )
