@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._http import serve_in_thread
 from ._process import run_bounded
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -160,16 +161,8 @@ def _page_server(script: Path, box: _ResultBox) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="hlsjs-page-http", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_in_thread(Handler, "hlsjs-page-http") as base:
+        yield base
 
 
 def page_url(

@@ -12,12 +12,13 @@ import functools
 import http.server
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
+
+from ._http import serve_in_thread
 
 SECONDS = 8
 FPS = 30
@@ -166,16 +167,8 @@ def serve_directory(directory: Path) -> Iterator[str]:
     """Serve `directory` on 127.0.0.1 (free port) in a thread; yields the base URL."""
 
     handler = functools.partial(_CorsHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="reference-hls-http", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_in_thread(handler, "reference-hls-http") as base:
+        yield base
 
 
 def have(binary: str) -> bool:
