@@ -30,7 +30,7 @@ from playlists.presentation import build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.frames import FrameLibrary
 from segmenter.render import render_segment
-from segmenter.spec import ClipRef, build_segment_spec
+from segmenter.spec import build_segment_spec, clip_ref_of
 from segmenter.video import configure_video_stream, segment_pictures
 
 PLAN = {
@@ -63,7 +63,7 @@ def bare_encode(pictures: list, rendition) -> float:
 
 def render_times(clips_dir: Path, repeat: int) -> dict[str, float]:
     catalogue = load_catalogue(clips_dir)
-    clips = {e.id: ClipRef(e.id, str(e.clip_path), e.fps, e.frames, e.clip_version()) for e in catalogue.exercises.values()}
+    clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
     presentation = build_presentation(Plan.model_validate(PLAN), DEFAULT_RENDITIONS)
     rendition = DEFAULT_RENDITIONS[0]
     spec = build_segment_spec(presentation, rendition, 1, clips)  # a 4 s work segment (squat)

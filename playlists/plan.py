@@ -25,6 +25,12 @@ INTENSITY_SPEED: dict[str, Fraction] = {
 """Playback speed of the exercise clips for each intensity (the interval keeps its length)."""
 
 DEFAULT_INTENSITY: Intensity = "medium"
+MIN_SPEED = 0.5
+MAX_SPEED = 2.0
+INTRO_SECONDS = 3
+"""The "Get ready" 3-2-1 before the first exercise."""
+OUTRO_SECONDS = 4
+"""The "Workout complete" card after the last one."""
 MAX_INTERVAL_SECONDS = 3600
 MAX_ITEMS = 200
 MAX_ROUNDS = 20
@@ -41,6 +47,8 @@ class PlanItem(BaseModel):
     exercise_id: str = Field(pattern=EXERCISE_ID_PATTERN)
     work_seconds: int = Field(ge=1, le=MAX_INTERVAL_SECONDS)
     rest_seconds: int = Field(default=0, ge=0, le=MAX_INTERVAL_SECONDS)
+    speed: float | None = Field(default=None, ge=MIN_SPEED, le=MAX_SPEED)
+    """Overrides the plan's speed for this exercise."""
 
 
 class Plan(BaseModel):
@@ -52,7 +60,9 @@ class Plan(BaseModel):
     rounds: int = Field(default=1, ge=1, le=MAX_ROUNDS)
     rest_between_rounds_seconds: int | None = Field(default=None, ge=0, le=MAX_INTERVAL_SECONDS)
     intensity: Intensity | None = None
-    speed: float | None = Field(default=None, ge=0.5, le=2.0)
+    speed: float | None = Field(default=None, ge=MIN_SPEED, le=MAX_SPEED)
+    music: str | None = Field(default=None, pattern=EXERCISE_ID_PATTERN)
+    """Id of a background music track from the assets, looped under the cues; none by default."""
     segment_seconds: float = Field(
         default=DEFAULT_SEGMENT_SECONDS, ge=MIN_SEGMENT_SECONDS, le=MAX_SEGMENT_SECONDS
     )
@@ -81,8 +91,10 @@ class Plan(BaseModel):
             )
         return self
 
-    def playback_speed(self) -> Fraction:
-        """Exact clip speed: an explicit speed is taken as the decimal it was written as."""
+    def playback_speed(self, item: PlanItem | None = None) -> Fraction:
+        """Exact clip speed of `item` (or of the plan): explicit speeds are taken as the decimal written."""
+        if item is not None and item.speed is not None:
+            return Fraction(repr(item.speed))
         if self.speed is not None:
             return Fraction(repr(self.speed))
         return INTENSITY_SPEED[self.intensity or DEFAULT_INTENSITY]
@@ -90,13 +102,15 @@ class Plan(BaseModel):
     def total_seconds(self) -> int:
         """Length of the whole workout: the same arithmetic as `playlists.timeline.compile_plan`.
 
-        Within a round every exercise but the last is followed by its own rest;
-        rounds are separated by the between-rounds rest; nothing follows the end.
+        A "Get ready" intro, then the rounds: within a round every exercise but
+        the last is followed by its own rest, rounds are separated by the
+        between-rounds rest; then the "Workout complete" card.
         """
         work = sum(item.work_seconds for item in self.items)
         inner_rest = sum(item.rest_seconds for item in self.items[:-1])
         between = self.rest_between_rounds_seconds or 0  # resolved by the validator
-        return self.rounds * (work + inner_rest) + (self.rounds - 1) * between
+        rounds = self.rounds * (work + inner_rest) + (self.rounds - 1) * between
+        return INTRO_SECONDS + rounds + OUTRO_SECONDS
 
     def exercise_ids(self) -> list[str]:
         return [item.exercise_id for item in self.items]

@@ -14,19 +14,23 @@ from fractions import Fraction
 from functools import cached_property
 
 from playlists.media import OUTPUT_FPS
-from playlists.plan import Plan
+from playlists.plan import INTRO_SECONDS, OUTRO_SECONDS, Plan
 
 
 class BlockKind(str, Enum):
+    INTRO = "intro"
     WORK = "work"
     REST = "rest"
+    OUTRO = "outro"
 
 
 @dataclass(frozen=True)
 class Block:
     """One interval of the workout, in output frames.
 
-    `exercise_id` is the exercise being done (work) or coming next (rest).
+    `exercise_id` is the exercise being done (work) or coming next (intro,
+    rest); the closing card has none. `round` and `item` (0-based) say where in
+    the plan the block stands, for the on-screen "Round r/R", "Exercise i/N".
     """
 
     kind: BlockKind
@@ -34,7 +38,7 @@ class Block:
     frames: int
     round: int
     item: int
-    exercise_id: str
+    exercise_id: str | None
     speed: Fraction
 
     @property
@@ -69,30 +73,33 @@ class Timeline:
 
 
 def compile_plan(plan: Plan, fps: int = OUTPUT_FPS) -> Timeline:
-    """Lay the plan out as consecutive work and rest blocks.
+    """Lay the plan out as consecutive blocks: intro, work and rest, outro.
 
     Within a round each exercise is followed by its own rest, except the last,
-    which is followed by the between-rounds rest; nothing follows the final
-    exercise of the final round. Zero-length rests are left out.
+    which is followed by the between-rounds rest; nothing but the closing card
+    follows the final exercise of the final round. Zero-length rests are left out.
     """
-    speed = plan.playback_speed()
     blocks: list[Block] = []
     frame = 0
+    items = plan.items
 
-    def add(kind: BlockKind, seconds: int, round_no: int, item: int, exercise_id: str) -> None:
+    def add(kind: BlockKind, seconds: int, round_no: int, index: int, exercise_id: str | None) -> None:
         nonlocal frame
         if seconds <= 0:
             return
-        blocks.append(Block(kind, frame, seconds * fps, round_no, item, exercise_id, speed))
+        speed = plan.playback_speed(items[index])
+        blocks.append(Block(kind, frame, seconds * fps, round_no, index, exercise_id, speed))
         frame += seconds * fps
 
-    last_item = len(plan.items) - 1
+    last_item = len(items) - 1
+    add(BlockKind.INTRO, INTRO_SECONDS, 1, 0, items[0].exercise_id)
     for round_no in range(1, plan.rounds + 1):
-        for index, item in enumerate(plan.items):
+        for index, item in enumerate(items):
             add(BlockKind.WORK, item.work_seconds, round_no, index, item.exercise_id)
             if index < last_item:
-                add(BlockKind.REST, item.rest_seconds, round_no, index, plan.items[index + 1].exercise_id)
+                add(BlockKind.REST, item.rest_seconds, round_no, index, items[index + 1].exercise_id)
             elif round_no < plan.rounds:
                 between = plan.rest_between_rounds_seconds or 0
-                add(BlockKind.REST, between, round_no, index, plan.items[0].exercise_id)
-    return Timeline(fps=fps, blocks=tuple(blocks), rounds=plan.rounds, items_per_round=len(plan.items))
+                add(BlockKind.REST, between, round_no, index, items[0].exercise_id)
+    add(BlockKind.OUTRO, OUTRO_SECONDS, plan.rounds, last_item, None)
+    return Timeline(fps=fps, blocks=tuple(blocks), rounds=plan.rounds, items_per_round=len(items))

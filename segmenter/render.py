@@ -13,6 +13,7 @@ import av
 from playlists.media import AUDIO_SAMPLE_RATE
 from segmenter.audio import audio_frames, owns_packet
 from segmenter.frames import FrameLibrary
+from segmenter.music import music_samples
 from segmenter.spec import SegmentSpec
 from segmenter.transport import FIRST_ES_PID, PMT_PID, finish_segment
 from segmenter.video import configure_video_stream, video_frames
@@ -48,7 +49,7 @@ def render_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
             video_packets += 1
 
         audio_packets = 0
-        for frame in audio_frames(spec):
+        for frame in audio_frames(spec, music_samples(spec.music)):
             for packet in audio.encode(frame):
                 if owns_packet(spec, packet):
                     container.mux(packet)

@@ -10,13 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE, owned_aac_frames
+from assets.catalogue import Exercise
+from playlists.media import AAC_FRAME_SIZE, owned_aac_frames
 from playlists.presentation import Presentation
 from playlists.renditions import Rendition
 from playlists.timeline import Block, BlockKind
-
-WORK_CUE_SECONDS = Fraction(15, 100)
-"""Length of the beep that marks the start of each work interval."""
+from segmenter.cues import Cue, cues_between, timeline_cues
 
 AAC_PREROLL_FRAMES = 8
 """AAC frames encoded before a segment's first one and then dropped: the encoder
@@ -33,9 +32,10 @@ class SegmentNotFound(LookupError):
 
 @dataclass(frozen=True)
 class ClipRef:
-    """The exercise clip a block samples, with the facts sampling needs."""
+    """An exercise's clip, with the facts sampling needs, and its display name."""
 
     exercise_id: str
+    name: str
     path: str
     fps: Fraction
     frames: int
@@ -43,24 +43,36 @@ class ClipRef:
     """Changes whenever the file does, so cached renders of an old clip are never reused."""
 
 
+def clip_ref_of(exercise: Exercise) -> ClipRef:
+    """The catalogue entry as the renderer sees it (stats the file: OSError if it is gone)."""
+    return ClipRef(
+        exercise.id, exercise.name, str(exercise.clip_path), exercise.fps, exercise.frames, exercise.clip_version()
+    )
+
+
+@dataclass(frozen=True)
+class MusicRef:
+    """A background music track, looped under the cues."""
+
+    track_id: str
+    path: str
+    version: str
+
+
 @dataclass(frozen=True)
 class FrameRun:
-    """Consecutive output frames that come from one block."""
+    """Consecutive output frames that come from one block, with what the overlay shows."""
 
     kind: BlockKind
     first_frame: int
     frames: int
     offset_in_block: int
-    clip: ClipRef
+    block_frames: int
+    clip: ClipRef | None
+    """Work: the exercise; intro and rest: the one coming next; outro: none."""
     speed: Fraction
-
-
-@dataclass(frozen=True)
-class Cue:
-    """A beep starting at a global audio sample index."""
-
-    start_sample: int
-    length_samples: int
+    round: int
+    item: int
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,9 @@ class SegmentSpec:
     fps: int
     start_frame: int
     frames: int
+    total_frames: int
+    rounds: int
+    items_per_round: int
     runs: tuple[FrameRun, ...]
     audio_first_frame: int
     """First AAC frame (global grid of 1024 samples) this segment owns."""
@@ -77,6 +92,7 @@ class SegmentSpec:
     """One past the last AAC frame this segment owns."""
     cues: tuple[Cue, ...]
     """Cues that sound anywhere in the encoded span, pre- and post-roll included."""
+    music: MusicRef | None
 
     @property
     def encoded_audio_frames(self) -> range:
@@ -90,21 +106,12 @@ def _run(block: Block, first: int, end: int, clips: Mapping[str, ClipRef]) -> Fr
         first_frame=first,
         frames=end - first,
         offset_in_block=first - block.start_frame,
-        clip=clips[block.exercise_id],
+        block_frames=block.frames,
+        clip=clips[block.exercise_id] if block.exercise_id is not None else None,
         speed=block.speed,
+        round=block.round,
+        item=block.item,
     )
-
-
-def work_cues(presentation: Presentation, first_sample: int, end_sample: int) -> tuple[Cue, ...]:
-    """Beeps at the start of each work block that sound within [first_sample, end_sample)."""
-    fps = presentation.timeline.fps
-    length = int(WORK_CUE_SECONDS * AUDIO_SAMPLE_RATE)
-    cues = (
-        Cue(block.start_frame * AUDIO_SAMPLE_RATE // fps, length)
-        for block in presentation.timeline.blocks
-        if block.kind is BlockKind.WORK
-    )
-    return tuple(cue for cue in cues if cue.start_sample < end_sample and cue.start_sample + length > first_sample)
 
 
 def build_segment_spec(
@@ -112,30 +119,34 @@ def build_segment_spec(
     rendition: Rendition,
     index: int,
     clips: Mapping[str, ClipRef],
+    music: MusicRef | None = None,
 ) -> SegmentSpec:
     """Slice the timeline for segment `index` of `rendition`."""
     if not 0 <= index < len(presentation.segments):
         raise SegmentNotFound(f"segment {index} does not exist (0..{len(presentation.segments) - 1})")
     segment = presentation.segments[index]
+    timeline = presentation.timeline
     runs = []
-    for block in presentation.timeline.blocks:
+    for block in timeline.blocks:
         first = max(block.start_frame, segment.start_frame)
         end = min(block.end_frame, segment.end_frame)
         if first < end:
             runs.append(_run(block, first, end, clips))
-    audio_first, audio_end = owned_aac_frames(
-        segment.start_frame, segment.end_frame, presentation.timeline.total_frames
-    )
+    audio_first, audio_end = owned_aac_frames(segment.start_frame, segment.end_frame, timeline.total_frames)
     encoded_first = (audio_first - AAC_PREROLL_FRAMES) * AAC_FRAME_SIZE
     encoded_end = (audio_end + AAC_POSTROLL_FRAMES) * AAC_FRAME_SIZE
     return SegmentSpec(
         index=index,
         rendition=rendition,
-        fps=presentation.timeline.fps,
+        fps=timeline.fps,
         start_frame=segment.start_frame,
         frames=segment.frames,
+        total_frames=timeline.total_frames,
+        rounds=timeline.rounds,
+        items_per_round=timeline.items_per_round,
         runs=tuple(runs),
         audio_first_frame=audio_first,
         audio_end_frame=audio_end,
-        cues=work_cues(presentation, encoded_first, encoded_end),
+        cues=cues_between(timeline_cues(timeline), encoded_first, encoded_end),
+        music=music,
     )

@@ -17,8 +17,9 @@ from av.video.frame import PictureType
 from playlists.renditions import Rendition
 from playlists.timeline import BlockKind
 from segmenter.frames import FrameLibrary
+from segmenter.overlays import draw, layout, overlay_state
 from segmenter.sampling import source_frame_index
-from segmenter.spec import SegmentSpec
+from segmenter.spec import FrameRun, SegmentSpec
 
 PIXEL_FORMAT = "yuv420p"
 NO_KEYFRAME_INTERVAL = 100_000
@@ -61,16 +62,36 @@ def configure_video_stream(stream: av.video.stream.VideoStream, rendition: Rendi
     stream.options = x264_options(rendition)
 
 
-def segment_pictures(spec: SegmentSpec, library: FrameLibrary) -> Iterator[np.ndarray]:
-    """Packed yuv420p pictures for every output frame of the segment, in order."""
+def source_pictures(spec: SegmentSpec, library: FrameLibrary) -> Iterator[tuple[FrameRun, int, np.ndarray]]:
+    """(run, output frame, shared picture under the overlay) for every frame of the segment.
+
+    Work shows the sampled clip frame; intro and rest a dimmed still of the
+    exercise coming next; the closing card the plain backdrop.
+    """
     for run in spec.runs:
-        clip_frames = library.clip_frames(run.clip, spec.rendition)
-        if run.kind is BlockKind.REST:
-            for _ in range(run.frames):
-                yield clip_frames.rest_still
+        frames = range(run.first_frame, run.first_frame + run.frames)
+        if run.clip is None:
+            backdrop = library.background(spec.rendition)
+            for frame in frames:
+                yield run, frame, backdrop
             continue
-        for n in range(run.offset_in_block, run.offset_in_block + run.frames):
-            yield clip_frames.frames[source_frame_index(n, run.speed, run.clip.fps, run.clip.frames, spec.fps)]
+        clip_frames = library.clip_frames(run.clip, spec.rendition)
+        for frame in frames:
+            if run.kind is BlockKind.WORK:
+                offset = run.offset_in_block + frame - run.first_frame
+                index = source_frame_index(offset, run.speed, run.clip.fps, run.clip.frames, spec.fps)
+                yield run, frame, clip_frames.frames[index]
+            else:
+                yield run, frame, clip_frames.rest_still
+
+
+def segment_pictures(spec: SegmentSpec, library: FrameLibrary) -> Iterator[np.ndarray]:
+    """Finished packed yuv420p pictures, overlays drawn, for every output frame in order."""
+    width, height = spec.rendition.width, spec.rendition.height
+    for run, frame, source in source_pictures(spec, library):
+        picture = source.copy()  # the source is shared by every segment: never draw on it
+        draw(picture, layout(overlay_state(spec, run, frame), width, height))
+        yield picture
 
 
 def video_frames(spec: SegmentSpec, library: FrameLibrary) -> Iterator[av.VideoFrame]:

@@ -22,7 +22,7 @@ from segmenter.cache import SegmentCache
 from segmenter.codecs import codecs_attribute
 from segmenter.frames import FrameLibrary
 from segmenter.render import render_segment
-from segmenter.spec import ClipRef, SegmentNotFound, build_segment_spec
+from segmenter.spec import ClipRef, SegmentNotFound, build_segment_spec, clip_ref_of
 from server.errors import ClipUnavailable, InvalidPlan, NotFound
 
 PRESENTATION_CACHE_SIZE = 256
@@ -122,12 +122,10 @@ class StreamingService:
         return presentation.media_playlist().render()
 
     def clip_ref(self, exercise_id: str) -> ClipRef:
-        exercise = self.catalogue.get(exercise_id)
         try:
-            version = exercise.clip_version()
+            return clip_ref_of(self.catalogue.get(exercise_id))
         except OSError as error:
             raise ClipUnavailable(f"the clip of exercise {exercise_id!r} is missing: {error.strerror}") from error
-        return ClipRef(exercise.id, str(exercise.clip_path), exercise.fps, exercise.frames, version)
 
     def clip_refs(self, presentation: Presentation) -> dict[str, ClipRef]:
         return {exercise_id: self.clip_ref(exercise_id) for exercise_id in set(presentation.plan.exercise_ids())}

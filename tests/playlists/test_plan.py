@@ -3,7 +3,15 @@ from fractions import Fraction
 import pytest
 from pydantic import ValidationError
 
-from playlists.plan import INTENSITY_SPEED, MAX_PLAN_SECONDS, Plan, canonical_json, plan_id
+from playlists.plan import (
+    INTENSITY_SPEED,
+    INTRO_SECONDS,
+    MAX_PLAN_SECONDS,
+    OUTRO_SECONDS,
+    Plan,
+    canonical_json,
+    plan_id,
+)
 
 BASIC = {
     "items": [
@@ -74,6 +82,8 @@ def test_unknown_fields_are_rejected_with_their_location():
         ({"items": [{"exercise_id": "squat", "work_seconds": 10, "rest_seconds": -1}]}, ("items", 0, "rest_seconds")),
         ({"items": [{"exercise_id": "../etc", "work_seconds": 10}]}, ("items", 0, "exercise_id")),
         ({"items": [{"work_seconds": 10}]}, ("items", 0, "exercise_id")),
+        ({"items": [{"exercise_id": "squat", "work_seconds": 10, "speed": 3}]}, ("items", 0, "speed")),
+        ({"music": "../../etc/passwd"}, ("music",)),
     ],
 )
 def test_impossible_values_are_rejected_where_they_are(change, location):
@@ -97,7 +107,19 @@ def test_plans_longer_than_four_hours_are_rejected():
         Plan.model_validate({"items": [item] * 5})
 
 
-def test_total_seconds_counts_rests_between_but_not_after():
+def test_total_seconds_counts_rests_between_but_not_after_plus_intro_and_outro():
     plan = Plan.model_validate(BASIC)
     # per round: 40 + 20 + 30 (last item's own rest replaced by the round rest), 2 round rests
-    assert plan.total_seconds() == 3 * 90 + 2 * 60
+    assert plan.total_seconds() == INTRO_SECONDS + 3 * 90 + 2 * 60 + OUTRO_SECONDS
+
+
+def test_an_item_speed_overrides_the_plan_speed_for_that_item_only():
+    items = [dict(BASIC["items"][0], speed=2.0), BASIC["items"][1]]
+    plan = Plan.model_validate(dict(BASIC, items=items, intensity="low"))
+    assert plan.playback_speed(plan.items[0]) == 2
+    assert plan.playback_speed(plan.items[1]) == Fraction(4, 5)
+
+
+def test_music_is_off_unless_named():
+    assert Plan.model_validate(BASIC).music is None
+    assert Plan.model_validate(dict(BASIC, music="groove")).music == "groove"

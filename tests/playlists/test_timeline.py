@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from playlists.plan import Plan
+from playlists.plan import INTRO_SECONDS, OUTRO_SECONDS, Plan
 from playlists.timeline import BlockKind, compile_plan
 
 
@@ -23,6 +23,7 @@ def test_blocks_follow_items_rounds_and_round_rests():
     timeline = compile_plan(plan())
     shape = [(b.kind, b.exercise_id, b.frames // 30, b.round) for b in timeline.blocks]
     assert shape == [
+        (BlockKind.INTRO, "squat", INTRO_SECONDS, 1),
         (BlockKind.WORK, "squat", 40, 1),
         (BlockKind.REST, "plank", 20, 1),
         (BlockKind.WORK, "plank", 30, 1),
@@ -30,6 +31,7 @@ def test_blocks_follow_items_rounds_and_round_rests():
         (BlockKind.WORK, "squat", 40, 2),
         (BlockKind.REST, "plank", 20, 2),
         (BlockKind.WORK, "plank", 30, 2),
+        (BlockKind.OUTRO, None, OUTRO_SECONDS, 2),
     ]
 
 
@@ -48,8 +50,7 @@ def test_zero_rests_leave_no_block():
         plan(items=[{"exercise_id": "squat", "work_seconds": 5}, {"exercise_id": "plank", "work_seconds": 5}],
              rest_between_rounds_seconds=0)
     )
-    assert all(block.kind is BlockKind.WORK for block in timeline.blocks)
-    assert len(timeline.blocks) == 4
+    assert [block.kind for block in timeline.blocks[1:-1]] == [BlockKind.WORK] * 4
 
 
 def test_block_at_finds_the_block_showing_a_frame():
@@ -64,3 +65,12 @@ def test_block_at_finds_the_block_showing_a_frame():
 def test_speed_of_the_plan_reaches_every_block():
     timeline = compile_plan(plan(intensity="high"))
     assert {block.speed for block in timeline.blocks} == {Fraction(5, 4)}
+
+
+def test_each_block_plays_at_its_items_speed():
+    timeline = compile_plan(
+        plan(items=[{"exercise_id": "squat", "work_seconds": 5, "speed": 0.5}, {"exercise_id": "plank", "work_seconds": 5}],
+             intensity="high")
+    )
+    work = [b for b in timeline.blocks if b.kind is BlockKind.WORK]
+    assert [b.speed for b in work] == [Fraction(1, 2), Fraction(5, 4)] * 2

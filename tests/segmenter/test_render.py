@@ -18,7 +18,8 @@ from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.audio import synthesize
 from segmenter.frames import FrameLibrary
 from segmenter.render import render_segment
-from segmenter.spec import ClipRef, build_segment_spec, work_cues
+from segmenter.cues import timeline_cues
+from segmenter.spec import build_segment_spec, clip_ref_of
 
 TS_PACKET = 188
 AUDIO_TICKS_PER_AAC_FRAME = AAC_FRAME_SIZE * VIDEO_CLOCK // 48_000  # 1920
@@ -39,7 +40,7 @@ def rendered(sample_clips_dir: Path) -> tuple[Presentation, list[bytes]]:
     catalogue = load_catalogue(sample_clips_dir)
     presentation = build_presentation(Plan.model_validate(PLAN), DEFAULT_RENDITIONS)
     clips = {
-        e.id: ClipRef(e.id, str(e.clip_path), e.fps, e.frames, e.clip_version()) for e in catalogue.exercises.values()
+        e.id: clip_ref_of(e) for e in catalogue.exercises.values()
     }
     library = FrameLibrary(1 << 30)
     rendition = DEFAULT_RENDITIONS[0]
@@ -132,29 +133,29 @@ def test_audio_is_gapless_when_decoded_continuously_across_boundaries(rendered):
     presentation, segments = rendered
     with av.open(io.BytesIO(b"".join(segments)), format="mpegts") as container:
         decoded = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
-    cues = work_cues(presentation, 0, presentation.timeline.total_frames * 1600)
-    expected = synthesize(0, len(decoded), cues)[0]
+    expected = synthesize(0, len(decoded), timeline_cues(presentation.timeline))[0]
     window = 2 * AAC_FRAME_SIZE
     worst = 0.0
     for segment in presentation.segments[1:]:
         boundary = segment.start_frame * 1600 // AAC_FRAME_SIZE * AAC_FRAME_SIZE
         error = decoded[boundary - window : boundary + window] - expected[boundary - window : boundary + window]
         worst = max(worst, float(np.sqrt(np.mean(error**2))))
-    beep_rms = 0.5 / np.sqrt(2)
+    beep_rms = 0.5 / np.sqrt(2)  # a cue tone at full level
     assert 20 * np.log10(max(worst, 1e-9) / beep_rms) < -30
 
 
-def test_the_beep_starts_on_the_frame_each_work_interval_starts(rendered):
+def test_every_cue_starts_on_the_frame_its_picture_changes(rendered):
+    """Find tone onsets in the decoded audio; each must sit on its cue's frame (within one AAC frame)."""
     presentation, segments = rendered
     with av.open(io.BytesIO(b"".join(segments)), format="mpegts") as container:
         decoded = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
-    for block in presentation.timeline.blocks:
-        if block.kind.value != "work" or block.start_frame == 0:
-            continue
-        start = block.start_frame * 1600
-        before = np.abs(decoded[start - 4800 : start - 480]).max()
-        after = np.abs(decoded[start + 480 : start + 4800]).max()
-        assert before < 0.02 and after > 0.3
+    envelope = np.abs(decoded) > 0.1
+    onsets = np.flatnonzero(envelope[1:] & ~envelope[:-1]) + 1
+    onsets = onsets[np.insert(np.diff(onsets) > 2400, 0, True)]  # first crossing of each tone
+    expected = [c.start_sample for c in timeline_cues(presentation.timeline)]
+    assert len(onsets) == len(expected)
+    for found, cue_start in zip(onsets, expected):
+        assert 0 <= found - cue_start < AAC_FRAME_SIZE, (found, cue_start)
 
 
 def test_pictures_are_bt709_and_tagged_so_with_the_backdrop_colour_preserved(rendered):
@@ -196,16 +197,18 @@ def test_every_frame_shows_the_clip_frame_the_sampling_rule_picks(rendered, samp
     with av.open(io.BytesIO(b"".join(segments)), format="mpegts") as container:
         for index, frame in enumerate(container.decode(video=0)):
             block = presentation.timeline.block_at(index)
+            if block.kind.value == "outro":
+                continue  # the closing card shows no clip
             luma = np.frombuffer(frame.planes[0], np.uint8).reshape(frame.height, -1)[:, : frame.width]
             shown.append(read_frame_mark(luma))
-            if block.kind.value == "rest":
-                expected.append(0)  # the rest screen is a still of the next clip's first frame
+            if block.kind.value in ("rest", "intro"):
+                expected.append(0)  # a still of the next clip's first frame
             else:
                 clip = catalogue.get(block.exercise_id)
                 expected.append(
                     source_frame_index(index - block.start_frame, block.speed, clip.fps, clip.frames, 30)
                 )
-    assert len(shown) == presentation.timeline.total_frames
+    assert len(shown) == presentation.timeline.total_frames - presentation.timeline.blocks[-1].frames
     assert shown == expected
 
 

@@ -1,0 +1,267 @@
+"""Burned-in overlays: what the coach app's screen would show, drawn into every frame.
+
+Three pure steps, so the same instant looks the same whichever segment draws it:
+`overlay_state` (what to say at a frame) -> `layout` (where, at a rendition's
+size) -> `draw` (blend straight into the yuv420p planes; no RGB round trip).
+
+Layout, at 1280x720 and scaled with the picture height: the countdown at top
+right, the exercise name and "Round r/R · Exercise i/N" at bottom left above a
+whole-workout progress bar; rest, intro and closing screens put their words in
+the middle. The top-left corner stays clear for the clips' frame-index mark.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from playlists.timeline import BlockKind
+from segmenter.frames import unpack_yuv420p
+from segmenter.spec import FrameRun, SegmentSpec
+from segmenter.text import Mask, fitting_size, text_box, text_sprite
+
+REFERENCE_HEIGHT = 720
+MARGIN = 36
+BAR_HEIGHT = 10
+BAR_GAP = 14
+LINE_GAP = 6
+OUTLINE_OPACITY = 0.7
+TRACK_OPACITY = 0.55
+
+SIZE_COUNTDOWN = 104
+SIZE_TITLE = 60
+SIZE_SUBTITLE = 34
+SIZE_REST = 120
+SIZE_NEXT = 56
+SIZE_READY = 72
+SIZE_READY_DIGIT = 220
+SIZE_FIRST = 44
+SIZE_DONE = 80
+SIZE_DONE_DETAIL = 40
+
+
+@dataclass(frozen=True)
+class Colour:
+    y: int
+    u: int
+    v: int
+
+    @classmethod
+    def from_rgb(cls, red: int, green: int, blue: int) -> Colour:
+        """BT.709, limited range: the matrix every rendition is encoded with."""
+        r, g, b = red / 255, green / 255, blue / 255
+        luma = 0.2126 * r + 0.7152 * g + 0.0722 * b
+        return cls(
+            round(16 + 219 * luma), round(128 + 224 * (b - luma) / 1.8556), round(128 + 224 * (r - luma) / 1.5748)
+        )
+
+
+WHITE = Colour.from_rgb(255, 255, 255)
+BLACK = Colour.from_rgb(0, 0, 0)
+ACCENT = {
+    BlockKind.INTRO: Colour.from_rgb(250, 250, 250),
+    BlockKind.WORK: Colour.from_rgb(255, 149, 0),
+    BlockKind.REST: Colour.from_rgb(0, 190, 170),
+    BlockKind.OUTRO: Colour.from_rgb(120, 220, 90),
+}
+
+
+@dataclass(frozen=True)
+class OverlayState:
+    """Everything the overlay says at one output frame."""
+
+    kind: BlockKind
+    seconds_left: int
+    exercise: str | None
+    """The exercise being done (work) or coming next (intro, rest)."""
+    round: int
+    rounds: int
+    item: int
+    """1-based, of the exercise named."""
+    items: int
+    frame: int
+    total_frames: int
+    fps: int
+
+
+def overlay_state(spec: SegmentSpec, run: FrameRun, frame: int) -> OverlayState:
+    offset = run.offset_in_block + frame - run.first_frame
+    round_no, item = run.round, run.item
+    if run.kind is BlockKind.REST:  # a rest announces the exercise that follows it
+        item += 1
+        if item == spec.items_per_round:
+            item, round_no = 0, round_no + 1
+    return OverlayState(
+        kind=run.kind,
+        seconds_left=math.ceil((run.block_frames - offset) / spec.fps),
+        exercise=run.clip.name if run.clip is not None else None,
+        round=round_no,
+        rounds=spec.rounds,
+        item=item + 1,
+        items=spec.items_per_round,
+        frame=frame,
+        total_frames=spec.total_frames,
+        fps=spec.fps,
+    )
+
+
+def clock(seconds: int) -> str:
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    size: int
+    x: int
+    y: int
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        width, height = text_box(self.text, self.size)
+        return self.x, self.y, width, height
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    width: int
+    height: int
+    colour: Colour
+    opacity: float
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return self.x, self.y, self.width, self.height
+
+
+Element = Text | Box
+
+
+def even(value: float) -> int:
+    """Positions snap to even pixels so masks line up with 4:2:0 chroma samples."""
+    return int(value) // 2 * 2
+
+
+class Layout:
+    """Positions in a picture of `width` x `height`, scaled from the 720-line reference."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.scale = height / REFERENCE_HEIGHT
+        self.margin = even(MARGIN * self.scale)
+
+    def size(self, reference: int) -> int:
+        return max(8, round(reference * self.scale))
+
+    def fitted(self, text: str, reference: int) -> int:
+        return fitting_size(text, self.size(reference), self.width - 2 * self.margin)
+
+    def top_right(self, text: str, reference: int) -> Text:
+        size = self.size(reference)
+        width, _ = text_box(text, size)
+        return Text(text, size, even(self.width - self.margin - width), self.margin)
+
+    def centred(self, text: str, reference: int, centre_fraction: float) -> Text:
+        size = self.fitted(text, reference)
+        width, height = text_box(text, size)
+        return Text(text, size, even((self.width - width) / 2), even(self.height * centre_fraction - height / 2))
+
+    def bar_top(self) -> int:
+        return self.height - self.margin - even(BAR_HEIGHT * self.scale)
+
+    def bottom_left(self, lines: list[tuple[str, int]]) -> list[Text]:
+        """Lines stacked upwards from just above the progress bar."""
+        placed, bottom = [], self.bar_top() - even(BAR_GAP * self.scale)
+        for text, reference in reversed(lines):
+            size = fitting_size(text, self.size(reference), self.width // 2 - self.margin)
+            _, height = text_box(text, size)
+            bottom -= height
+            placed.append(Text(text, size, self.margin, even(bottom)))
+            bottom -= even(LINE_GAP * self.scale)
+        return list(reversed(placed))
+
+    def progress(self, state: OverlayState) -> list[Box]:
+        top, height = self.bar_top(), even(BAR_HEIGHT * self.scale)
+        width = self.width - 2 * self.margin
+        filled = width * (state.frame + 1) // state.total_frames
+        return [
+            Box(self.margin, top, width, height, BLACK, TRACK_OPACITY),
+            Box(self.margin, top, filled, height, ACCENT[state.kind], 1.0),
+        ]
+
+
+def layout(state: OverlayState, width: int, height: int) -> list[Element]:
+    """The overlay's elements at one rendition size."""
+    at = Layout(width, height)
+    where = f"Round {state.round}/{state.rounds} · Exercise {state.item}/{state.items}"
+    elements: list[Element] = []
+    if state.kind is BlockKind.WORK:
+        elements += [at.top_right(clock(state.seconds_left), SIZE_COUNTDOWN)]
+        elements += at.bottom_left([(state.exercise or "", SIZE_TITLE), (where, SIZE_SUBTITLE)])
+    elif state.kind is BlockKind.REST:
+        elements += [at.top_right(clock(state.seconds_left), SIZE_COUNTDOWN)]
+        elements += [at.centred("Rest", SIZE_REST, 0.40), at.centred(f"Next: {state.exercise}", SIZE_NEXT, 0.60)]
+        elements += at.bottom_left([(where, SIZE_SUBTITLE)])
+    elif state.kind is BlockKind.INTRO:
+        elements += [
+            at.centred("Get ready", SIZE_READY, 0.24),
+            at.centred(str(state.seconds_left), SIZE_READY_DIGIT, 0.50),
+            at.centred(f"First: {state.exercise}", SIZE_FIRST, 0.76),
+        ]
+    else:
+        total = clock(round(state.total_frames / state.fps))
+        rounds = f"{state.rounds} round{'s' if state.rounds != 1 else ''}"
+        elements += [
+            at.centred("Workout complete", SIZE_DONE, 0.42),
+            at.centred(f"{total} · {rounds}", SIZE_DONE_DETAIL, 0.60),
+        ]
+    return elements + at.progress(state)
+
+
+def blend(plane: np.ndarray, x: int, y: int, alpha: np.ndarray, value: int) -> None:
+    """plane[y:, x:] = value over plane, with 8-bit alpha, clipped to the plane."""
+    height = min(alpha.shape[0], plane.shape[0] - y)
+    width = min(alpha.shape[1], plane.shape[1] - x)
+    if height <= 0 or width <= 0:
+        return
+    region = plane[y : y + height, x : x + width]
+    a = alpha[:height, :width].astype(np.uint16)
+    region[...] = ((region.astype(np.uint16) * (255 - a) + value * a + 127) // 255).astype(np.uint8)
+
+
+def blend_mask(planes: tuple[np.ndarray, ...], x: int, y: int, mask: Mask, colour: Colour, opacity: float) -> None:
+    y_plane, u_plane, v_plane = planes
+    luma = mask.luma if opacity >= 1.0 else (mask.luma * opacity).astype(np.uint8)
+    chroma = mask.chroma if opacity >= 1.0 else (mask.chroma * opacity).astype(np.uint8)
+    blend(y_plane, x, y, luma, colour.y)
+    blend(u_plane, x // 2, y // 2, chroma, colour.u)
+    blend(v_plane, x // 2, y // 2, chroma, colour.v)
+
+
+def fill_box(planes: tuple[np.ndarray, ...], box: Box) -> None:
+    if box.width <= 0 or box.height <= 0:
+        return
+    y_plane, u_plane, v_plane = planes
+    alpha = round(255 * box.opacity)
+    luma = np.full((box.height, box.width), alpha, dtype=np.uint8)
+    chroma = np.full((box.height // 2, (box.width + 1) // 2), alpha, dtype=np.uint8)
+    blend(y_plane, box.x, box.y, luma, box.colour.y)
+    blend(u_plane, box.x // 2, box.y // 2, chroma, box.colour.u)
+    blend(v_plane, box.x // 2, box.y // 2, chroma, box.colour.v)
+
+
+def draw(picture: np.ndarray, elements: list[Element]) -> None:
+    """Blend the elements into a packed yuv420p picture, in place."""
+    planes = unpack_yuv420p(picture)
+    for element in elements:
+        if isinstance(element, Box):
+            fill_box(planes, element)
+            continue
+        sprite = text_sprite(element.text, element.size)
+        blend_mask(planes, element.x, element.y, sprite.outline, BLACK, OUTLINE_OPACITY)
+        blend_mask(planes, element.x, element.y, sprite.fill, WHITE, 1.0)
