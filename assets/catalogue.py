@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -66,8 +66,26 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class MusicTrack:
+    """A background music loop that plans may name (`"music": "<id>"`)."""
+
+    id: str
+    name: str
+    path: Path
+    loop_seconds: float
+
+    def public(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "loop_seconds": self.loop_seconds}
+
+    def version(self) -> str:
+        stat = self.path.stat()
+        return hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     exercises: dict[str, Exercise]
+    music: dict[str, MusicTrack] = field(default_factory=dict)
 
     def get(self, exercise_id: str) -> Exercise:
         try:
@@ -110,13 +128,20 @@ def load_catalogue(clips_dir: Path) -> Catalogue:
     except (OSError, json.JSONDecodeError) as error:
         raise CatalogueError(f"cannot read {path}: {error}") from error
     exercises = [exercise_from_entry(entry, clips_dir) for entry in document.get("exercises", [])]
-    return Catalogue({exercise.id: exercise for exercise in exercises})
+    try:
+        music = [
+            MusicTrack(str(e["id"]), str(e["name"]), clips_dir / e["file"], float(e["loop_seconds"]))
+            for e in document.get("music", [])
+        ]
+    except (KeyError, TypeError, ValueError) as error:
+        raise CatalogueError(f"bad music entry in {path}: {error}") from error
+    return Catalogue({e.id: e for e in exercises}, {track.id: track for track in music})
 
 
-def write_catalogue(clips_dir: Path, entries: list[dict]) -> Path:
-    """Write `catalogue.json` (``{"exercises": [...]}``) next to the clips, atomically."""
+def write_catalogue(clips_dir: Path, entries: list[dict], music: list[dict] | None = None) -> Path:
+    """Write `catalogue.json` (``{"exercises": [...], "music": [...]}``) next to the clips, atomically."""
     path = clips_dir / CATALOGUE_FILE
     partial = path.with_name(f".{CATALOGUE_FILE}.{os.getpid()}.partial")
-    partial.write_text(json.dumps({"exercises": entries}, indent=2) + "\n")
+    partial.write_text(json.dumps({"exercises": entries, "music": music or []}, indent=2) + "\n")
     os.replace(partial, path)
     return path

@@ -9,24 +9,29 @@ from pathlib import Path
 from assets.catalogue import CatalogueError, load_catalogue, write_catalogue
 
 
+MUSIC_DIR = "music"
+
+
 def library_is_complete(clips_dir: Path) -> bool:
     try:
         catalogue = load_catalogue(clips_dir)
     except CatalogueError:
         return False
-    return bool(catalogue.exercises) and all(e.clip_path.is_file() for e in catalogue.exercises.values())
+    files = [e.clip_path for e in catalogue.exercises.values()] + [t.path for t in catalogue.music.values()]
+    return bool(catalogue.exercises) and bool(catalogue.music) and all(path.is_file() for path in files)
 
 
 def ensure_sample_library(clips_dir: Path, *, announce: bool = False) -> None:
     """Generate the sample clips and catalogue unless a complete library is already there."""
     if library_is_complete(clips_dir):
         return
-    from assets.samples import generate_samples  # heavy drawing code, only needed once
+    from assets.music import generate_music  # generators: only needed once
+    from assets.samples import generate_samples
 
     if announce:
         print(f"generating sample exercise clips in {clips_dir} ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     clips_dir.mkdir(parents=True, exist_ok=True)
-    write_catalogue(clips_dir, generate_samples(clips_dir))
+    write_catalogue(clips_dir, generate_samples(clips_dir), generate_music(clips_dir / MUSIC_DIR))
     if announce:
         print(f"sample library ready in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)

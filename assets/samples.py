@@ -28,6 +28,8 @@ from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTr
 from PIL import Image
 
 from assets.catalogue import write_catalogue
+from assets.library import MUSIC_DIR
+from assets.music import generate_music
 from assets.figure import POSES, PoseFunction, draw_figure, fit_placement
 from assets.framemark import draw_frame_mark
 from assets.probe import ClipInfo, ClipProbeError, probe_clip
@@ -304,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     entries = generate_samples(args.out, force=args.force, report=report)
-    catalogue = write_catalogue(args.out, entries)
+    catalogue = write_catalogue(args.out, entries, generate_music(args.out / MUSIC_DIR))
     print(f"{catalogue}: {len(entries)} exercises in {time.perf_counter() - started:.2f} s", flush=True)
     return 0
 

@@ -2,6 +2,7 @@
 
     GET  /health
     GET  /api/exercises
+    GET  /api/music
     POST /api/plans                              -> 201 new / 200 known, {id, urls...}
     GET  /api/plans/{plan_id}
     GET  /hls/{plan_id}/master.m3u8               multivariant playlist
@@ -73,6 +74,11 @@ async def list_exercises(request: Request) -> Response:
     return JSONResponse({"exercises": exercises})
 
 
+async def list_music(request: Request) -> Response:
+    tracks = [track.public() for track in service(request).catalogue.music.values()]
+    return JSONResponse({"music": tracks})
+
+
 async def create_plan(request: Request) -> Response:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
@@ -117,6 +123,7 @@ async def media_segment(request: Request) -> Response:
 ROUTES = [
     Route("/health", health, methods=["GET"]),
     Route("/api/exercises", list_exercises, methods=["GET"]),
+    Route("/api/music", list_music, methods=["GET"]),
     Route("/api/plans", create_plan, methods=["POST"]),
     Route("/api/plans/{plan_id}", get_plan, methods=["GET"]),
     Route("/hls/{plan_id}/master.m3u8", multivariant_playlist, methods=["GET"]),

@@ -22,7 +22,7 @@ from segmenter.cache import SegmentCache
 from segmenter.codecs import codecs_attribute
 from segmenter.frames import FrameLibrary
 from segmenter.render import render_segment
-from segmenter.spec import ClipRef, SegmentNotFound, build_segment_spec, clip_ref_of
+from segmenter.spec import ClipRef, MusicRef, SegmentNotFound, build_segment_spec, clip_ref_of
 from server.errors import ClipUnavailable, InvalidPlan, NotFound
 
 PRESENTATION_CACHE_SIZE = 256
@@ -76,18 +76,21 @@ class StreamingService:
         self._executor.shutdown(wait=True, cancel_futures=True)
         await self.store.close()
 
-    def check_exercises(self, plan: Plan) -> None:
+    def check_references(self, plan: Plan) -> None:
+        """Every exercise and the music track the plan names must be in the catalogue."""
         unknown = [
             {"loc": ["items", index, "exercise_id"], "msg": f"unknown exercise {item.exercise_id!r}"}
             for index, item in enumerate(plan.items)
             if item.exercise_id not in self.catalogue
         ]
+        if plan.music is not None and plan.music not in self.catalogue.music:
+            unknown.append({"loc": ["music"], "msg": f"unknown music track {plan.music!r}"})
         if unknown:
-            raise InvalidPlan("the plan names exercises that are not in the catalogue", unknown)
+            raise InvalidPlan("the plan names things that are not in the catalogue", unknown)
 
     async def create_plan(self, plan: Plan) -> tuple[str, bool]:
         """Store the plan under its content id; (id, True if it was new)."""
-        self.check_exercises(plan)
+        self.check_references(plan)
         identifier = plan_id(plan)
         created = await self.store.save(identifier, canonical_json(plan))
         return identifier, created
@@ -127,6 +130,18 @@ class StreamingService:
         except OSError as error:
             raise ClipUnavailable(f"the clip of exercise {exercise_id!r} is missing: {error.strerror}") from error
 
+    def music_ref(self, presentation: Presentation) -> MusicRef | None:
+        track_id = presentation.plan.music
+        if track_id is None:
+            return None
+        track = self.catalogue.music.get(track_id)
+        if track is None:
+            raise ClipUnavailable(f"music track {track_id!r} is no longer in the catalogue")
+        try:
+            return MusicRef(track.id, str(track.path), track.version())
+        except OSError as error:
+            raise ClipUnavailable(f"music track {track_id!r} is missing: {error.strerror}") from error
+
     def clip_refs(self, presentation: Presentation) -> dict[str, ClipRef]:
         return {exercise_id: self.clip_ref(exercise_id) for exercise_id in set(presentation.plan.exercise_ids())}
 
@@ -134,7 +149,9 @@ class StreamingService:
         presentation = await self.presentation(identifier)
         rendition = self.rendition(presentation, rendition_name)
         try:
-            spec = build_segment_spec(presentation, rendition, index, self.clip_refs(presentation))
+            spec = build_segment_spec(
+                presentation, rendition, index, self.clip_refs(presentation), self.music_ref(presentation)
+            )
         except SegmentNotFound as error:
             raise NotFound(str(error)) from None
         loop = asyncio.get_running_loop()

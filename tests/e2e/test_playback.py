@@ -19,7 +19,8 @@ from tests.clients.vlc_client import play_with_vlc
 
 pytestmark = pytest.mark.clients
 
-# 32 s: an opaque 1080p30 clip, a ProRes 4444 alpha 720p25 clip and a 720p60 clip, rests between.
+# 39 s: a 3 s intro, an opaque 1080p30 clip, a ProRes 4444 alpha 720p25 clip and a 720p60 clip
+# with rests between, background music, and a 4 s closing card.
 PLAN = {
     "items": [
         {"exercise_id": "squat", "work_seconds": 8, "rest_seconds": 4},
@@ -28,8 +29,9 @@ PLAN = {
     ],
     "rounds": 1,
     "intensity": "high",
+    "music": "groove",
 }
-DURATION = 32
+DURATION = 3 + 8 + 4 + 8 + 4 + 8 + 4
 FPS = 30
 AAC_FRAME = 1024
 EXPECTED_AUDIO_SAMPLES = -(-DURATION * 48_000 // AAC_FRAME) * AAC_FRAME
@@ -79,11 +81,12 @@ def test_hlsjs_starting_on_a_segment_boundary_finds_audio_and_video_buffered(str
     """Audio of a segment starts at or before its video, so there is no hole to skip."""
     if find_chromium() is None:
         pytest.skip("chromium is not installed (scripts/test installs it)")
-    report = play_with_hlsjs(stream, timeout=60, rate=1, start=20)
+    boundary = 19.0  # segment 5 starts here (intro 3 s, then 4 s segments)
+    report = play_with_hlsjs(stream, timeout=60, rate=1, start=boundary)
     assert report.errors == [], report.errors
     assert report.ended and report.stalls == 0
     (start, end) = report.buffered[0]
-    assert start <= 20.0 and abs(end - DURATION) < 0.1
+    assert start <= boundary and abs(end - DURATION) < 0.1
 
 
 def test_gstreamer_playbin_reaches_eos_with_every_frame_in_order(stream):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -19,7 +21,8 @@ from segmenter.audio import synthesize
 from segmenter.frames import FrameLibrary
 from segmenter.render import render_segment
 from segmenter.cues import timeline_cues
-from segmenter.spec import build_segment_spec, clip_ref_of
+from segmenter.music import music_samples
+from segmenter.spec import MusicRef, build_segment_spec, clip_ref_of
 
 TS_PACKET = 188
 AUDIO_TICKS_PER_AAC_FRAME = AAC_FRAME_SIZE * VIDEO_CLOCK // 48_000  # 1920
@@ -32,12 +35,19 @@ PLAN = {
     "rounds": 1,
     "speed": 1.33,
     "segment_seconds": 2,
+    "music": "groove",
 }
+
+
+def music_of(sample_clips_dir: Path) -> MusicRef:
+    track = load_catalogue(sample_clips_dir).music["groove"]
+    return MusicRef(track.id, str(track.path), track.version())
 
 
 @pytest.fixture(scope="module")
 def rendered(sample_clips_dir: Path) -> tuple[Presentation, list[bytes]]:
     catalogue = load_catalogue(sample_clips_dir)
+    music = music_of(sample_clips_dir)
     presentation = build_presentation(Plan.model_validate(PLAN), DEFAULT_RENDITIONS)
     clips = {
         e.id: clip_ref_of(e) for e in catalogue.exercises.values()
@@ -45,7 +55,7 @@ def rendered(sample_clips_dir: Path) -> tuple[Presentation, list[bytes]]:
     library = FrameLibrary(1 << 30)
     rendition = DEFAULT_RENDITIONS[0]
     segments = [
-        render_segment(build_segment_spec(presentation, rendition, i, clips), library)
+        render_segment(build_segment_spec(presentation, rendition, i, clips, music), library)
         for i in range(len(presentation.segments))
     ]
     return presentation, segments
@@ -128,12 +138,18 @@ def test_segments_are_h264_yuv420p_720p_and_stereo_aac_48k(rendered):
         assert audio.codec_context.profile == "LC"
 
 
-def test_audio_is_gapless_when_decoded_continuously_across_boundaries(rendered):
-    """One decoder over the concatenated segments matches the synthesised cue track at every boundary."""
-    presentation, segments = rendered
+def decoded_audio(segments: list[bytes]) -> np.ndarray:
+    """The left channel of all segments decoded by one continuous decoder, as a player does."""
     with av.open(io.BytesIO(b"".join(segments)), format="mpegts") as container:
-        decoded = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
-    expected = synthesize(0, len(decoded), timeline_cues(presentation.timeline))[0]
+        return np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
+
+
+def test_audio_is_gapless_when_decoded_continuously_across_boundaries(rendered, sample_clips_dir):
+    """One decoder over the concatenated segments matches the synthesised cues and music at every boundary."""
+    presentation, segments = rendered
+    decoded = decoded_audio(segments)
+    music = music_samples(music_of(sample_clips_dir))
+    expected = synthesize(0, len(decoded), timeline_cues(presentation.timeline), music)[0]
     window = 2 * AAC_FRAME_SIZE
     worst = 0.0
     for segment in presentation.segments[1:]:
@@ -144,12 +160,13 @@ def test_audio_is_gapless_when_decoded_continuously_across_boundaries(rendered):
     assert 20 * np.log10(max(worst, 1e-9) / beep_rms) < -30
 
 
-def test_every_cue_starts_on_the_frame_its_picture_changes(rendered):
-    """Find tone onsets in the decoded audio; each must sit on its cue's frame (within one AAC frame)."""
+def test_every_cue_starts_on_the_frame_its_picture_changes(rendered, sample_clips_dir):
+    """Find tone onsets in the decoded audio (music taken out); each must sit on its cue's frame."""
     presentation, segments = rendered
-    with av.open(io.BytesIO(b"".join(segments)), format="mpegts") as container:
-        decoded = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
-    envelope = np.abs(decoded) > 0.1
+    decoded = decoded_audio(segments)
+    music = music_samples(music_of(sample_clips_dir))
+    cues_only = decoded - synthesize(0, len(decoded), (), music)[0]
+    envelope = np.abs(cues_only) > 0.1
     onsets = np.flatnonzero(envelope[1:] & ~envelope[:-1]) + 1
     onsets = onsets[np.insert(np.diff(onsets) > 2400, 0, True)]  # first crossing of each tone
     expected = [c.start_sample for c in timeline_cues(presentation.timeline)]
@@ -186,12 +203,13 @@ def test_no_segment_exceeds_the_declared_peak_bandwidth(rendered):
         assert len(data) * 8 / segment.duration <= peak
 
 
-def test_every_frame_shows_the_clip_frame_the_sampling_rule_picks(rendered, sample_clips_dir):
-    """Read the frame-index mark of every decoded output frame, across segment boundaries and loops."""
+def shown_and_expected_source_frames(
+    presentation: Presentation, segments: list[bytes], sample_clips_dir: Path
+) -> tuple[list[int], list[int]]:
+    """The frame-index mark read from every decoded output frame, and what the sampling rule says."""
     from assets.framemark import read_frame_mark
     from segmenter.sampling import source_frame_index
 
-    presentation, segments = rendered
     catalogue = load_catalogue(sample_clips_dir)
     shown, expected = [], []
     with av.open(io.BytesIO(b"".join(segments)), format="mpegts") as container:
@@ -209,7 +227,43 @@ def test_every_frame_shows_the_clip_frame_the_sampling_rule_picks(rendered, samp
                     source_frame_index(index - block.start_frame, block.speed, clip.fps, clip.frames, 30)
                 )
     assert len(shown) == presentation.timeline.total_frames - presentation.timeline.blocks[-1].frames
+    return shown, expected
+
+
+def test_every_frame_shows_the_clip_frame_the_sampling_rule_picks(rendered, sample_clips_dir):
+    """Read the frame-index mark of every decoded output frame, across segment boundaries and loops."""
+    presentation, segments = rendered
+    shown, expected = shown_and_expected_source_frames(presentation, segments, sample_clips_dir)
     assert shown == expected
+
+
+SPEED_PLAN = {
+    "items": [
+        {"exercise_id": "burpee", "work_seconds": 5, "speed": 0.5},  # 60 fps source
+        {"exercise_id": "squat", "work_seconds": 5, "speed": 0.75},  # 30 fps
+        {"exercise_id": "lunge", "work_seconds": 5, "speed": 1.33},  # 25 fps, ProRes alpha
+        {"exercise_id": "jumping_jack", "work_seconds": 5, "speed": 2.0},  # 30 fps, 36-frame loop
+    ],
+    "segment_seconds": 2,  # 5 s blocks cut 2.5 + 2.5: boundaries fall inside every clip loop
+}
+
+
+def test_speed_remapping_is_exact_at_half_three_quarters_four_thirds_and_double(sample_clips_dir):
+    catalogue = load_catalogue(sample_clips_dir)
+    clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
+    presentation = build_presentation(Plan.model_validate(SPEED_PLAN), DEFAULT_RENDITIONS)
+    library = FrameLibrary(1 << 30)
+    segments = [
+        render_segment(build_segment_spec(presentation, DEFAULT_RENDITIONS[0], i, clips), library)
+        for i in range(len(presentation.segments))
+    ]
+    speeds = {b.speed for b in presentation.timeline.blocks if b.kind.value == "work"}
+    assert speeds == {Fraction(1, 2), Fraction(3, 4), Fraction(133, 100), Fraction(2)}
+    shown, expected = shown_and_expected_source_frames(presentation, segments, sample_clips_dir)
+    assert shown == expected
+    jumping_jack = next(b for b in presentation.timeline.blocks if b.exercise_id == "jumping_jack" and b.speed == 2)
+    in_block = expected[jumping_jack.start_frame : jumping_jack.end_frame]
+    assert sum(after < before for before, after in zip(in_block, in_block[1:])) == 8  # 300 source frames, 36 a loop
 
 
 def test_continuity_counters_continue_across_every_segment_boundary(rendered):
@@ -224,3 +278,84 @@ def test_continuity_counters_continue_across_every_segment_boundary(rendered):
             counters = packets[(pids == pid) & payload, 3] & 0x0F
             assert counters[0] == 0 and counters[-1] == 15, hex(pid)
             assert list(counters) == [k % 16 for k in range(len(counters))]
+
+
+def test_music_plays_under_the_cues_between_them(rendered, sample_clips_dir):
+    presentation, segments = rendered
+    decoded = decoded_audio(segments)
+    music = music_samples(music_of(sample_clips_dir))
+    expected = synthesize(0, len(decoded), (), music)[0]
+    quiet = np.ones(len(decoded), dtype=bool)
+    for cue in timeline_cues(presentation.timeline):
+        quiet[max(0, cue.start_sample - 2048) : cue.start_sample + cue.length_samples + 2048] = False
+    quiet[:4096] = False  # the first AAC frame decodes without its priming
+    correlation = np.corrcoef(decoded[quiet], expected[quiet])[0, 1]
+    assert correlation > 0.99
+
+
+def decoded_luma_at(segments: list[bytes], wanted: set[int]) -> dict[int, np.ndarray]:
+    found = {}
+    with av.open(io.BytesIO(b"".join(segments)), format="mpegts") as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index in wanted:
+                found[index] = np.frombuffer(frame.planes[0], np.uint8).reshape(frame.height, -1)[:, : frame.width].copy()
+    return found
+
+
+def expected_picture(presentation: Presentation, frame: int, sample_clips_dir: Path) -> np.ndarray:
+    """The overlay-drawn picture the renderer fed the encoder for `frame` (luma)."""
+    from segmenter.frames import unpack_yuv420p
+    from segmenter.video import segment_pictures
+
+    catalogue = load_catalogue(sample_clips_dir)
+    clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
+    segment = next(s for s in presentation.segments if s.start_frame <= frame < s.end_frame)
+    spec = build_segment_spec(presentation, DEFAULT_RENDITIONS[0], segment.index, clips, music_of(sample_clips_dir))
+    picture = list(segment_pictures(spec, FrameLibrary(1 << 30)))[frame - segment.start_frame]
+    return unpack_yuv420p(picture)[0]
+
+
+def test_overlays_in_decoded_frames_match_the_expected_rendering(rendered, sample_clips_dir):
+    """At chosen instants (intro, work, rest, outro) every overlay region of the decoded
+    picture matches the rendering; the next second's rendering does not."""
+    from segmenter.overlays import Text, layout, overlay_state
+
+    presentation, segments = rendered
+    blocks = {b.kind.value: b for b in reversed(presentation.timeline.blocks)}
+    instants = [blocks[kind].start_frame + 40 for kind in ("intro", "work", "rest", "outro")]
+    decoded = decoded_luma_at(segments, set(instants))
+    catalogue = load_catalogue(sample_clips_dir)
+    clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
+    for frame in instants:
+        expected = expected_picture(presentation, frame, sample_clips_dir).astype(np.int16)
+        later = expected_picture(presentation, frame + 30, sample_clips_dir).astype(np.int16)
+        segment = next(s for s in presentation.segments if s.start_frame <= frame < s.end_frame)
+        spec = build_segment_spec(presentation, DEFAULT_RENDITIONS[0], segment.index, clips)
+        run = next(r for r in spec.runs if r.first_frame <= frame < r.first_frame + r.frames)
+        state = overlay_state(spec, run, frame)
+        texts = [e for e in layout(state, 1280, 720) if isinstance(e, Text)]
+        for text in texts:
+            x, y, w, h = text.box
+            error = np.abs(decoded[frame][y : y + h, x : x + w].astype(np.int16) - expected[y : y + h, x : x + w])
+            assert error.mean() < 4, (state.kind, text.text, error.mean())
+        timer = [t for t in texts if re.fullmatch(r"\d+(:\d\d)?", t.text)]
+        if timer:  # the countdown a second later is a different picture: the comparison can tell
+            x, y, w, h = timer[0].box
+            other = np.abs(decoded[frame][y : y + h, x : x + w].astype(np.int16) - later[y : y + h, x : x + w])
+            assert other.mean() > 8, (state.kind, other.mean())
+
+
+def test_progress_bar_in_decoded_frames_is_as_long_as_the_workout_so_far(rendered):
+    from segmenter.overlays import Box, OverlayState, layout
+
+    presentation, segments = rendered
+    total = presentation.timeline.total_frames
+    instants = [total // 4, total // 2, total - 10]
+    decoded = decoded_luma_at(segments, set(instants))
+    for frame in instants:
+        kind = presentation.timeline.block_at(frame).kind
+        track, fill = [e for e in layout(OverlayState(kind, 1, "x", 1, 1, 1, 1, frame, total, 30), 1280, 720)
+                       if isinstance(e, Box)]
+        row = decoded[frame][track.y + track.height // 2, track.x : track.x + track.width].astype(np.int16)
+        bright = np.flatnonzero(row > 60)  # accent colours are far brighter than the dark track
+        assert abs(int(bright.max()) + 1 - fill.width) <= 3, (frame, bright.max(), fill.width)

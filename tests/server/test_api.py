@@ -8,6 +8,7 @@ import m3u8
 import pytest
 from starlette.testclient import TestClient
 
+from playlists.plan import INTRO_SECONDS, OUTRO_SECONDS
 from server.app import create_app
 from server.config import Settings
 
@@ -54,7 +55,7 @@ def test_posting_a_plan_returns_its_id_and_playlist_urls(created):
     assert len(created["id"]) == 20
     assert created["playlist_url"].endswith(f"/hls/{created['id']}/master.m3u8")
     assert created["media_playlist_urls"]["720p"].endswith(f"/hls/{created['id']}/720p/index.m3u8")
-    assert created["duration_seconds"] == 2 * (8 + 4 + 6) + 5
+    assert created["duration_seconds"] == INTRO_SECONDS + 2 * (8 + 4 + 6) + 5 + OUTRO_SECONDS
     assert created["plan"]["intensity"] == "high"
 
 
@@ -98,6 +99,21 @@ def test_unknown_exercise_is_a_422_naming_the_item(client):
     assert response.status_code == 422
     (field,) = response.json()["fields"]
     assert field["loc"] == ["items", 1, "exercise_id"] and "moonwalk" in field["msg"]
+
+
+def test_music_tracks_are_listed_and_plans_may_name_one(client):
+    tracks = client.get("/api/music").json()["music"]
+    assert [t["id"] for t in tracks] == ["groove"] and tracks[0]["loop_seconds"] == 8.0
+    response = client.post("/api/plans", json=dict(PLAN, music="groove"))
+    assert response.status_code == 201 and response.json()["plan"]["music"] == "groove"
+    segment = client.get(f"/hls/{response.json()['id']}/720p/0.ts")
+    assert segment.status_code == 200 and segment.headers["content-type"] == "video/mp2t"
+
+
+def test_unknown_music_is_a_422_naming_the_field(client):
+    response = client.post("/api/plans", json=dict(PLAN, music="polka"))
+    assert response.status_code == 422
+    assert response.json()["fields"] == [{"loc": ["music"], "msg": "unknown music track 'polka'"}]
 
 
 def test_a_json_array_is_a_422_not_a_crash(client):
