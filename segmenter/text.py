@@ -62,6 +62,7 @@ def outline_width(size: int) -> int:
     return max(1, round(size / OUTLINE_DIVISOR))
 
 
+@functools.lru_cache(maxsize=SPRITE_CACHE_SIZE)
 def text_box(text: str, size: int) -> tuple[int, int]:
     """Width and height of the sprite `text_sprite` makes, without drawing it."""
     left, top, right, bottom = font(size).getbbox(text, stroke_width=outline_width(size))
