@@ -209,7 +209,9 @@ def test_cli_writes_the_catalogue(library: tuple[Path, dict[str, dict]], capsys:
     clips_dir, entries = library
     assert main(["--out", str(clips_dir)]) == 0
     document = json.loads((clips_dir / CATALOGUE_FILE).read_text())
-    assert document == {"exercises": [entries[sample.id] for sample in SAMPLE_EXERCISES]}
+    assert document["exercises"] == [entries[sample.id] for sample in SAMPLE_EXERCISES]
+    assert [track["id"] for track in document["music"]] == ["groove"]
+    assert (clips_dir / document["music"][0]["file"]).is_file()
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(SAMPLE_EXERCISES) + 1
     assert all(sample.clip_name in line for sample, line in zip(SAMPLE_EXERCISES, lines))
