@@ -29,6 +29,12 @@ class SegmentCache:
     def __contains__(self, key: Hashable) -> bool:
         return key in self._entries
 
+    def is_rendering(self, key: Hashable) -> bool:
+        return key in self._inflight
+
+    def is_rendering_any(self) -> bool:
+        return bool(self._inflight)
+
     async def get_or_render(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> bytes:
         if key in self._entries:
             self._entries.move_to_end(key)
@@ -36,13 +42,22 @@ class SegmentCache:
             return self._entries[key]
         task = self._inflight.get(key)
         if task is None:
-            self.renders += 1
-            task = asyncio.ensure_future(self._render_and_store(key, render))
-            task.add_done_callback(_retrieve_exception)
-            self._inflight[key] = task
+            task = self._start(key, render)
         else:
             self.hits += 1
         return await asyncio.shield(task)
+
+    def render_in_background(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> None:
+        """Start a render nobody waits for yet (look-ahead), unless cached or under way."""
+        if key not in self._entries and key not in self._inflight:
+            self._start(key, render)
+
+    def _start(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> asyncio.Task[bytes]:
+        self.renders += 1
+        task = asyncio.ensure_future(self._render_and_store(key, render))
+        task.add_done_callback(_retrieve_exception)
+        self._inflight[key] = task
+        return task
 
     async def _render_and_store(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> bytes:
         try:

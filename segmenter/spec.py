@@ -6,6 +6,7 @@ function of the spec alone (and the spec can key a cache of rendered bytes).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,6 +25,10 @@ encode would (see shared/engineering-notes.md, "Gapless AAC")."""
 
 AAC_POSTROLL_FRAMES = 1
 """AAC frames encoded after a segment's last one and dropped, for the same reason."""
+
+
+RENDERER_VERSION = "3"
+"""Bump when the renderer's output changes for the same spec: it is part of every cache key."""
 
 
 class SegmentNotFound(LookupError):
@@ -150,3 +155,12 @@ def build_segment_spec(
         cues=cues_between(timeline_cues(timeline), encoded_first, encoded_end),
         music=music,
     )
+
+
+def spec_key(spec: SegmentSpec) -> str:
+    """Content hash of everything that determines a segment's bytes (strong ETag, cache key).
+
+    The spec's repr spells out the timeline slice, the rendition and its encoder
+    settings, and the clip and music file versions, all plain data.
+    """
+    return hashlib.sha256(f"{RENDERER_VERSION}|{spec!r}".encode()).hexdigest()

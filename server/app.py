@@ -32,6 +32,8 @@ def create_app(settings: Settings) -> Starlette:
             frame_library=FrameLibrary(settings.frame_cache_mib * MIB),
             segment_cache=SegmentCache(settings.segment_cache_mib * MIB),
             render_workers=settings.render_workers,
+            render_queue=settings.render_queue,
+            look_ahead=settings.look_ahead,
         )
         app.state.service = service
         if settings.warm_clips:
@@ -47,7 +49,7 @@ def create_app(settings: Settings) -> Starlette:
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
             allow_headers=["Content-Type", "Range"],
-            expose_headers=["Content-Length", "Content-Range"],
+            expose_headers=["Content-Length", "Content-Range", "ETag", "Accept-Ranges"],
             max_age=3600,
         )
     ]

@@ -24,6 +24,10 @@ class Settings:
     segment_cache_mib: int = 512
     frame_cache_mib: int = 1536
     render_workers: int = 2
+    render_queue: int = 8
+    """Segments players wait for that may queue for a render worker; more get 503 + Retry-After."""
+    look_ahead: int = 2
+    """Segments rendered in the background after each one a player asks for."""
     warm_clips: bool = True
     """Decode every clip at start-up, in the background, so the first segments are fast."""
     database_url: str | None = field(default=None)
@@ -47,7 +51,8 @@ def _int(name: str, value: str) -> int:
 
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
     """HLS_HOST, HLS_PORT, HLS_DATA_DIR, HLS_CORS_ORIGINS (comma-separated),
-    HLS_SEGMENT_CACHE_MIB, HLS_FRAME_CACHE_MIB, HLS_RENDER_WORKERS, HLS_WARM_CLIPS (0/1), DATABASE_URL."""
+    HLS_SEGMENT_CACHE_MIB, HLS_FRAME_CACHE_MIB, HLS_RENDER_WORKERS, HLS_RENDER_QUEUE, HLS_LOOK_AHEAD,
+    HLS_WARM_CLIPS (0/1), DATABASE_URL."""
     settings = Settings()
     changes: dict[str, object] = {}
     if f"{ENV_PREFIX}HOST" in environ:
@@ -57,7 +62,7 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
     if f"{ENV_PREFIX}CORS_ORIGINS" in environ:
         origins = tuple(o.strip() for o in environ[f"{ENV_PREFIX}CORS_ORIGINS"].split(",") if o.strip())
         changes["cors_origins"] = origins
-    for name in ("port", "segment_cache_mib", "frame_cache_mib", "render_workers"):
+    for name in ("port", "segment_cache_mib", "frame_cache_mib", "render_workers", "render_queue", "look_ahead"):
         key = f"{ENV_PREFIX}{name.upper()}"
         if key in environ:
             changes[name] = _int(key, environ[key])
@@ -71,8 +76,10 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
 def validated(settings: Settings) -> Settings:
     if not 0 <= settings.port <= 65535:
         raise ConfigError(f"port must be 0..65535, got {settings.port}")
-    if settings.render_workers < 1:
-        raise ConfigError("render workers must be at least 1")
+    if settings.render_workers < 1 or settings.render_queue < 1:
+        raise ConfigError("render workers and render queue must be at least 1")
+    if settings.look_ahead < 0:
+        raise ConfigError("look-ahead must be 0 or more segments")
     if settings.segment_cache_mib < 1 or settings.frame_cache_mib < 1:
         raise ConfigError("cache budgets must be at least 1 MiB")
     if settings.database_url is not None:

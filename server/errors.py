@@ -54,9 +54,18 @@ class ClipUnavailable(ApiError):
     code = "clip_unavailable"
 
 
+class Overloaded(ApiError):
+    """More segments wait for a render worker than the queue allows: come back shortly."""
+
+    status_code = 503
+    code = "overloaded"
+    retry_after_seconds = 2
+
+
 async def api_error_handler(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    return JSONResponse(error.body(), status_code=error.status_code)
+    headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, Overloaded) else None
+    return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
 
 
 async def http_error_handler(request: Request, error: Exception) -> JSONResponse:

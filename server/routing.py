@@ -114,10 +114,10 @@ async def media_playlist(request: Request) -> Response:
 
 
 async def media_segment(request: Request) -> Response:
-    data = await service(request).segment(
+    data, key = await service(request).segment(
         checked_plan_id(request), request.path_params["rendition"], request.path_params["index"]
     )
-    return segment_response(data)
+    return segment_response(request, data, key)
 
 
 ROUTES = [

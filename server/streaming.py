@@ -7,11 +7,11 @@ calls (plan -> timeline -> segment spec -> bytes) is pure.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 
 from assets.catalogue import Catalogue
 from assets.store import PlanStore
@@ -22,8 +22,17 @@ from segmenter.cache import SegmentCache
 from segmenter.codecs import codecs_attribute
 from segmenter.frames import FrameLibrary
 from segmenter.render import render_segment
-from segmenter.spec import ClipRef, MusicRef, SegmentNotFound, build_segment_spec, clip_ref_of
-from server.errors import ClipUnavailable, InvalidPlan, NotFound
+from segmenter.pool import Job, PoolOverloaded, Priority, RenderPool
+from segmenter.spec import (
+    ClipRef,
+    MusicRef,
+    SegmentNotFound,
+    SegmentSpec,
+    build_segment_spec,
+    clip_ref_of,
+    spec_key,
+)
+from server.errors import ClipUnavailable, InvalidPlan, NotFound, Overloaded
 
 PRESENTATION_CACHE_SIZE = 256
 log = logging.getLogger(__name__)
@@ -38,6 +47,8 @@ class StreamingService:
         frame_library: FrameLibrary,
         segment_cache: SegmentCache,
         render_workers: int,
+        render_queue: int = 8,
+        look_ahead: int = 2,
     ) -> None:
         self.catalogue = catalogue
         self.store = store
@@ -45,7 +56,11 @@ class StreamingService:
         self.frames = frame_library
         self.segments = segment_cache
         self.codecs = {rendition.name: codecs_attribute(rendition) for rendition in renditions}
-        self._executor = ThreadPoolExecutor(max_workers=render_workers, thread_name_prefix="render")
+        self.pool = RenderPool(
+            render_workers, max_urgent_queued=render_queue, max_ahead_queued=max(1, look_ahead * render_workers)
+        )
+        self.look_ahead = look_ahead
+        self._jobs: dict[str, Job] = {}
         self._presentations: OrderedDict[str, Presentation] = OrderedDict()
         self._stop_warming = threading.Event()
         self._warmer: threading.Thread | None = None
@@ -73,7 +88,7 @@ class StreamingService:
         self._stop_warming.set()
         if self._warmer is not None:
             await asyncio.to_thread(self._warmer.join)
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        await asyncio.to_thread(self.pool.close)
         await self.store.close()
 
     def check_references(self, plan: Plan) -> None:
@@ -145,16 +160,52 @@ class StreamingService:
     def clip_refs(self, presentation: Presentation) -> dict[str, ClipRef]:
         return {exercise_id: self.clip_ref(exercise_id) for exercise_id in set(presentation.plan.exercise_ids())}
 
-    async def segment(self, identifier: str, rendition_name: str, index: int) -> bytes:
-        presentation = await self.presentation(identifier)
-        rendition = self.rendition(presentation, rendition_name)
+    def segment_spec(self, presentation: Presentation, rendition: Rendition, index: int) -> SegmentSpec:
         try:
-            spec = build_segment_spec(
+            return build_segment_spec(
                 presentation, rendition, index, self.clip_refs(presentation), self.music_ref(presentation)
             )
         except SegmentNotFound as error:
             raise NotFound(str(error)) from None
-        loop = asyncio.get_running_loop()
-        return await self.segments.get_or_render(
-            spec, lambda: loop.run_in_executor(self._executor, render_segment, spec, self.frames)
-        )
+
+    async def segment(self, identifier: str, rendition_name: str, index: int) -> tuple[bytes, str]:
+        """The segment's bytes and content key; starts look-ahead of the segments after it."""
+        presentation = await self.presentation(identifier)
+        rendition = self.rendition(presentation, rendition_name)
+        spec = self.segment_spec(presentation, rendition, index)
+        key = spec_key(spec)
+        queued = self._jobs.get(key)
+        if queued is not None:
+            self.pool.promote(queued)  # a look-ahead render a player now waits for
+        data = await self.segments.get_or_render(key, lambda: self._render(key, spec, Priority.URGENT))
+        self._look_ahead(presentation, rendition, index)
+        return data, key
+
+    async def _render(self, key: str, spec: SegmentSpec, priority: Priority) -> bytes:
+        try:
+            job = self.pool.submit(functools.partial(render_segment, spec, self.frames), priority)
+        except PoolOverloaded as error:
+            raise Overloaded(str(error)) from None
+        if job is None:
+            raise RuntimeError("an urgent render is never skipped")  # submit only skips look-ahead
+        return await self._await_job(key, job)
+
+    async def _await_job(self, key: str, job: Job) -> bytes:
+        self._jobs[key] = job
+        try:
+            return await asyncio.wrap_future(job.future)
+        finally:
+            self._jobs.pop(key, None)
+
+    def _look_ahead(self, presentation: Presentation, rendition: Rendition, index: int) -> None:
+        """Queue the next few segments at low priority, so sequential playback never waits."""
+        last = min(len(presentation.segments), index + 1 + self.look_ahead)
+        for ahead in range(index + 1, last):
+            spec = self.segment_spec(presentation, rendition, ahead)
+            key = spec_key(spec)
+            if key in self.segments or self.segments.is_rendering(key):
+                continue
+            job = self.pool.submit(functools.partial(render_segment, spec, self.frames), Priority.AHEAD)
+            if job is None:
+                return  # look-ahead queue full: players' own requests come first
+            self.segments.render_in_background(key, functools.partial(self._await_job, key, job))

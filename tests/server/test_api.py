@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import threading
+import time
 
 import m3u8
 import pytest
 from starlette.testclient import TestClient
 
 from playlists.plan import INTRO_SECONDS, OUTRO_SECONDS
+from segmenter.pool import Priority
 from server.app import create_app
 from server.config import Settings
 
@@ -232,3 +235,85 @@ def test_the_server_keeps_answering_while_a_segment_renders(new_data_dir):
         finished["health"] = time.monotonic()
         worker.join(timeout=60)
     assert finished["health"] < finished["segment"]
+
+
+def test_segments_carry_a_strong_etag_and_revalidate_with_304(client, created):
+    url = f"/hls/{created['id']}/720p/0.ts"
+    first = client.get(url)
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert client.get(url).headers["etag"] == etag
+    revalidated = client.get(url, headers={"if-none-match": etag})
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    assert client.get(url, headers={"if-none-match": '"other"'}).status_code == 200
+    assert "max-age" in first.headers["cache-control"]
+
+
+def test_segment_byte_ranges_are_served_as_206_or_416(client, created):
+    url = f"/hls/{created['id']}/720p/0.ts"
+    whole = client.get(url).content
+    part = client.get(url, headers={"range": "bytes=188-375"})
+    assert part.status_code == 206 and part.content == whole[188:376]
+    assert part.headers["content-range"] == f"bytes 188-375/{len(whole)}"
+    tail = client.get(url, headers={"range": "bytes=-188"})
+    assert tail.status_code == 206 and tail.content == whole[-188:]
+    beyond = client.get(url, headers={"range": f"bytes={len(whole)}-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(whole)}"
+    several = client.get(url, headers={"range": "bytes=0-1,5-6"})
+    assert several.status_code == 200 and several.content == whole
+
+
+def test_head_answers_headers_without_a_body(client, created):
+    url = f"/hls/{created['id']}/720p/0.ts"
+    head = client.head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == "video/mp2t"
+    assert int(head.headers["content-length"]) == len(client.get(url).content)
+
+
+def test_playlists_revalidate_with_304(client, created):
+    url = f"/hls/{created['id']}/720p/index.m3u8"
+    etag = client.get(url).headers["etag"]
+    assert client.get(url, headers={"if-none-match": etag}).status_code == 304
+
+
+def test_asking_for_a_segment_renders_the_next_ones_in_the_background(new_data_dir):
+    settings = Settings(data_dir=new_data_dir(), warm_clips=False, look_ahead=2)
+    with TestClient(create_app(settings)) as own:
+        plan = {"items": [{"exercise_id": "jumping_jack", "work_seconds": 16}]}
+        plan_id = own.post("/api/plans", json=plan).json()["id"]
+        service = own.app.state.service
+        assert own.get(f"/hls/{plan_id}/720p/1.ts").status_code == 200
+        deadline = time.monotonic() + 60
+        while service.segments.renders < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        while (service.segments.is_rendering_any() or service.pool.queued(Priority.AHEAD)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        renders = service.segments.renders
+        assert renders == 3  # segment 1, then 2 and 3 ahead of the player
+        for index in (2, 3):
+            assert own.get(f"/hls/{plan_id}/720p/{index}.ts").status_code == 200
+        assert service.segments.renders == 3 + 2  # 2 and 3 came from the cache; 4 and 5 are now ahead
+
+
+def test_overload_answers_503_with_retry_after_instead_of_queueing_forever(new_data_dir):
+    settings = Settings(data_dir=new_data_dir(), warm_clips=False, render_workers=1, render_queue=1, look_ahead=0)
+    with TestClient(create_app(settings)) as own:
+        plan_id = own.post("/api/plans", json={"items": [{"exercise_id": "plank", "work_seconds": 30}]}).json()["id"]
+        statuses: list[int] = []
+        bodies: list[dict] = []
+
+        def fetch(index: int) -> None:
+            response = own.get(f"/hls/{plan_id}/720p/{index}.ts")
+            statuses.append(response.status_code)
+            if response.status_code == 503:
+                assert response.headers["retry-after"].isdigit()
+                bodies.append(response.json())
+
+        threads = [threading.Thread(target=fetch, args=(i,)) for i in range(1, 7)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert 200 in statuses and 503 in statuses
+    assert all(body["error"] == "overloaded" for body in bodies)

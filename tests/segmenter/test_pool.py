@@ -1,0 +1,77 @@
+import threading
+
+import pytest
+
+from segmenter.pool import PoolClosed, PoolOverloaded, Priority, RenderPool
+
+
+def blocked_pool(**limits):
+    """A one-worker pool whose worker is busy until `release` is set."""
+    pool = RenderPool(1, **limits)
+    release, started = threading.Event(), threading.Event()
+
+    def hold() -> bytes:
+        started.set()
+        release.wait(5)
+        return b"held"
+
+    first = pool.submit(hold, Priority.URGENT)
+    started.wait(5)
+    return pool, release, first
+
+
+def test_waiting_players_go_before_look_ahead():
+    pool, release, _ = blocked_pool(max_urgent_queued=4, max_ahead_queued=4)
+    order: list[str] = []
+    ahead = pool.submit(lambda: order.append("ahead") or b"", Priority.AHEAD)
+    urgent = pool.submit(lambda: order.append("urgent") or b"", Priority.URGENT)
+    release.set()
+    ahead.future.result(5), urgent.future.result(5)
+    pool.close()
+    assert order == ["urgent", "ahead"]
+
+
+def test_a_promoted_look_ahead_job_overtakes_other_look_ahead():
+    pool, release, _ = blocked_pool(max_urgent_queued=4, max_ahead_queued=4)
+    order: list[str] = []
+    first = pool.submit(lambda: order.append("first") or b"", Priority.AHEAD)
+    second = pool.submit(lambda: order.append("second") or b"", Priority.AHEAD)
+    pool.promote(second)
+    release.set()
+    first.future.result(5), second.future.result(5)
+    pool.close()
+    assert order == ["second", "first"]
+
+
+def test_too_much_urgent_work_is_refused_and_look_ahead_is_dropped():
+    pool, release, _ = blocked_pool(max_urgent_queued=1, max_ahead_queued=1)
+    pool.submit(lambda: b"", Priority.URGENT)
+    with pytest.raises(PoolOverloaded):
+        pool.submit(lambda: b"", Priority.URGENT)
+    assert pool.submit(lambda: b"", Priority.AHEAD) is not None
+    assert pool.submit(lambda: b"", Priority.AHEAD) is None
+    release.set()
+    pool.close()
+
+
+def test_errors_reach_the_waiter():
+    pool = RenderPool(1, max_urgent_queued=2, max_ahead_queued=2)
+
+    def broken() -> bytes:
+        raise ValueError("bad clip")
+
+    job = pool.submit(broken, Priority.URGENT)
+    with pytest.raises(ValueError, match="bad clip"):
+        job.future.result(5)
+    pool.close()
+
+
+def test_closing_cancels_queued_work_and_refuses_new_work():
+    pool, release, running = blocked_pool(max_urgent_queued=4, max_ahead_queued=4)
+    queued = pool.submit(lambda: b"", Priority.AHEAD)
+    release.set()
+    pool.close()
+    assert running.future.result(5) == b"held"
+    assert queued.future.cancelled() or queued.future.result(5) == b""
+    with pytest.raises(PoolClosed):
+        pool.submit(lambda: b"", Priority.URGENT)
