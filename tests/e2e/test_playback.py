@@ -99,13 +99,13 @@ def test_gstreamer_playbin_reaches_eos_with_every_frame_in_order(stream):
     assert report.video_buffers == DURATION * FPS
 
 
-def test_vlc_plays_through_in_real_time_without_late_or_corrupt_pictures(stream):
+def test_vlc_plays_through_in_real_time_without_discontinuity_or_corrupt_pictures(stream):
     require("cvlc")
     report = play_with_vlc(stream, timeout=DURATION + 60)
     assert report.reached_eof and not report.timed_out
-    assert report.http_errors == 0
-    assert report.late == 0 and report.corrupt == 0, report.problem_lines[:10]
-    assert report.errors == 0, report.problem_lines[:10]
+    assert report.http_errors == 0 and report.discontinuities == 0
+    assert report.corrupt == 0 and report.errors == 0, report.problem_lines[:10]
+    assert report.plays_through(DURATION * FPS), report.problem_lines[:10]
     assert report.elapsed >= DURATION - 2  # it really played, not skipped to the end
 
 
