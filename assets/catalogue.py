@@ -6,6 +6,7 @@ the PostgreSQL catalogue of a later issue implements the same lookups.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -14,6 +15,26 @@ from fractions import Fraction
 from pathlib import Path
 
 CATALOGUE_FILE = "catalogue.json"
+
+
+DIGEST_CHUNK = 1 << 20
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(DIGEST_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()[:20]
+
+
+def file_version(path: Path) -> str:
+    """Content hash of a media file: the same on every node that holds the same bytes, so
+    segment cache keys agree across nodes; re-hashed only when size or mtime change.
+    Raises OSError when the file is gone."""
+    stat = path.stat()
+    return _digest(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 class UnknownExercise(LookupError):
@@ -60,9 +81,7 @@ class Exercise:
         }
 
     def clip_version(self) -> str:
-        """Identifies the clip's current bytes cheaply (size and mtime) for cache keys."""
-        stat = self.clip_path.stat()
-        return hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+        return file_version(self.clip_path)
 
 
 @dataclass(frozen=True)
@@ -78,8 +97,7 @@ class MusicTrack:
         return {"id": self.id, "name": self.name, "loop_seconds": self.loop_seconds}
 
     def version(self) -> str:
-        stat = self.path.stat()
-        return hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+        return file_version(self.path)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from assets.catalogue import Exercise
@@ -41,7 +41,8 @@ class ClipRef:
 
     exercise_id: str
     name: str
-    path: str
+    path: str = field(repr=False)
+    """Where this node keeps the file: not part of the segment's identity (see `spec_key`)."""
     fps: Fraction
     frames: int
     version: str
@@ -60,7 +61,7 @@ class MusicRef:
     """A background music track, looped under the cues."""
 
     track_id: str
-    path: str
+    path: str = field(repr=False)
     version: str
 
 
@@ -161,6 +162,7 @@ def spec_key(spec: SegmentSpec) -> str:
     """Content hash of everything that determines a segment's bytes (strong ETag, cache key).
 
     The spec's repr spells out the timeline slice, the rendition and its encoder
-    settings, and the clip and music file versions, all plain data.
+    settings, and the clip and music content hashes, all plain data; local file
+    paths are left out, so every node computes the same key for the same segment.
     """
     return hashlib.sha256(f"{RENDERER_VERSION}|{spec!r}".encode()).hexdigest()

@@ -15,10 +15,19 @@ from assets.store import SqlitePlanStore
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.cache import SegmentCache
 from segmenter.frames import FrameLibrary
+from segmenter.shared_store import S3Settings, SharedSegmentStore
 from server.config import MIB, Settings
 from server.errors import EXCEPTION_HANDLERS
 from server.routing import ROUTES
 from server.streaming import StreamingService
+
+
+def shared_store(settings: Settings) -> SharedSegmentStore | None:
+    if settings.s3_bucket is None:
+        return None
+    return SharedSegmentStore(
+        S3Settings(settings.s3_bucket, settings.s3_prefix, settings.s3_endpoint_url, settings.s3_region)
+    )
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -34,6 +43,7 @@ def create_app(settings: Settings) -> Starlette:
             render_workers=settings.render_workers,
             render_queue=settings.render_queue,
             look_ahead=settings.look_ahead,
+            shared=shared_store(settings),
         )
         app.state.service = service
         if settings.warm_clips:

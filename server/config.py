@@ -30,6 +30,11 @@ class Settings:
     """Segments rendered in the background after each one a player asks for."""
     warm_clips: bool = True
     """Decode every clip at start-up, in the background, so the first segments are fast."""
+    s3_bucket: str | None = None
+    """Enables the shared segment tier in S3-compatible storage (credentials from the AWS environment)."""
+    s3_prefix: str = "segments/"
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
     database_url: str | None = field(default=None)
     """Reserved for the PostgreSQL store; the embedded SQLite store is used while unset."""
 
@@ -52,7 +57,7 @@ def _int(name: str, value: str) -> int:
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
     """HLS_HOST, HLS_PORT, HLS_DATA_DIR, HLS_CORS_ORIGINS (comma-separated),
     HLS_SEGMENT_CACHE_MIB, HLS_FRAME_CACHE_MIB, HLS_RENDER_WORKERS, HLS_RENDER_QUEUE, HLS_LOOK_AHEAD,
-    HLS_WARM_CLIPS (0/1), DATABASE_URL."""
+    HLS_WARM_CLIPS (0/1), HLS_S3_BUCKET, HLS_S3_PREFIX, HLS_S3_ENDPOINT_URL, HLS_S3_REGION, DATABASE_URL."""
     settings = Settings()
     changes: dict[str, object] = {}
     if f"{ENV_PREFIX}HOST" in environ:
@@ -66,6 +71,10 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
         key = f"{ENV_PREFIX}{name.upper()}"
         if key in environ:
             changes[name] = _int(key, environ[key])
+    for name in ("s3_bucket", "s3_prefix", "s3_endpoint_url", "s3_region"):
+        key = f"{ENV_PREFIX}{name.upper()}"
+        if environ.get(key):
+            changes[name] = environ[key]
     if f"{ENV_PREFIX}WARM_CLIPS" in environ:
         changes["warm_clips"] = environ[f"{ENV_PREFIX}WARM_CLIPS"].strip().lower() not in ("0", "false", "no", "off")
     if environ.get("DATABASE_URL"):

@@ -63,10 +63,18 @@ def plan_document(request: Request, identifier: str, presentation: Presentation)
 
 
 async def health(request: Request) -> Response:
-    """Alive, plus how many clip/rendition pairs are decoded and ready (start-up warming)."""
+    """Alive, plus start-up warming progress and render counts (until /metrics exists)."""
     streaming = service(request)
     total = len(streaming.catalogue.exercises) * len(streaming.renditions)
-    return JSONResponse({"status": "ok", "clips_prepared": streaming.frames.prepared, "clips_total": total})
+    body = {
+        "status": "ok",
+        "clips_prepared": streaming.frames.prepared,
+        "clips_total": total,
+        "segments_rendered": streaming.rendered,
+    }
+    if streaming.shared is not None:
+        body["shared_store"] = streaming.shared.counters()
+    return JSONResponse(body)
 
 
 async def list_exercises(request: Request) -> Response:

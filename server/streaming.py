@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 from assets.catalogue import Catalogue
 from assets.store import PlanStore
@@ -22,6 +23,7 @@ from segmenter.cache import SegmentCache
 from segmenter.codecs import codecs_attribute
 from segmenter.frames import FrameLibrary
 from segmenter.render import render_segment
+from segmenter.shared_store import SharedSegmentStore
 from segmenter.pool import Job, PoolOverloaded, Priority, RenderPool
 from segmenter.spec import (
     ClipRef,
@@ -49,6 +51,7 @@ class StreamingService:
         render_workers: int,
         render_queue: int = 8,
         look_ahead: int = 2,
+        shared: SharedSegmentStore | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.store = store
@@ -61,6 +64,11 @@ class StreamingService:
         )
         self.look_ahead = look_ahead
         self._jobs: dict[str, Job] = {}
+        self.shared = shared
+        self._uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-upload")
+        self._counter_lock = threading.Lock()
+        self.rendered = 0
+        """Segments this node encoded itself (not from memory or the shared tier)."""
         self._presentations: OrderedDict[str, Presentation] = OrderedDict()
         self._stop_warming = threading.Event()
         self._warmer: threading.Thread | None = None
@@ -89,6 +97,7 @@ class StreamingService:
         if self._warmer is not None:
             await asyncio.to_thread(self._warmer.join)
         await asyncio.to_thread(self.pool.close)
+        await asyncio.to_thread(self._uploads.shutdown, wait=True)
         await self.store.close()
 
     def check_references(self, plan: Plan) -> None:
@@ -181,9 +190,22 @@ class StreamingService:
         self._look_ahead(presentation, rendition, index)
         return data, key
 
+    def _produce(self, key: str, spec: SegmentSpec) -> bytes:
+        """In a render worker: the shared tier's copy if another node made it, else render and share."""
+        if self.shared is not None:
+            data = self.shared.get(key)
+            if data is not None:
+                return data
+        data = render_segment(spec, self.frames)
+        with self._counter_lock:
+            self.rendered += 1
+        if self.shared is not None:
+            self._uploads.submit(self.shared.put, key, data)  # the player does not wait for the upload
+        return data
+
     async def _render(self, key: str, spec: SegmentSpec, priority: Priority) -> bytes:
         try:
-            job = self.pool.submit(functools.partial(render_segment, spec, self.frames), priority)
+            job = self.pool.submit(functools.partial(self._produce, key, spec), priority)
         except PoolOverloaded as error:
             raise Overloaded(str(error)) from None
         if job is None:
@@ -205,7 +227,7 @@ class StreamingService:
             key = spec_key(spec)
             if key in self.segments or self.segments.is_rendering(key):
                 continue
-            job = self.pool.submit(functools.partial(render_segment, spec, self.frames), Priority.AHEAD)
+            job = self.pool.submit(functools.partial(self._produce, key, spec), Priority.AHEAD)
             if job is None:
                 return  # look-ahead queue full: players' own requests come first
             self.segments.render_in_background(key, functools.partial(self._await_job, key, job))

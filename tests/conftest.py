@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -30,9 +31,26 @@ def sample_clips_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def data_dir_with_samples(root: Path, clips_dir: Path) -> Path:
     """A fresh server data directory that reuses the session's generated clips."""
     data_dir = root / "data"
-    data_dir.mkdir()
+    data_dir.mkdir(parents=True)
     (data_dir / "exercises").symlink_to(clips_dir, target_is_directory=True)
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server (moto) on a free loopback port, with dummy credentials."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -61,40 +79,45 @@ class LiveServer:
         return self.base_url + path
 
 
+@contextmanager
+def running_server(root: Path, clips_dir: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """`python -m server` as a user starts it, on a free loopback port, with its own data dir."""
+    data_dir = data_dir_with_samples(root, clips_dir)
+    port = free_port()
+    log_path = root / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        try:
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited: {log_path.read_text()}")
+                try:
+                    if httpx.get(base_url + "/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start in time")
+                time.sleep(0.1)
+            yield LiveServer(base_url, process, data_dir)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, sample_clips_dir: Path) -> Iterator[LiveServer]:
-    """`python -m server` as a user starts it, on a free loopback port."""
-    root = tmp_path_factory.mktemp("live")
-    data_dir = data_dir_with_samples(root, sample_clips_dir)
-    port = free_port()
-    log = open(root / "server.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {(root / 'server.log').read_text()}")
-            try:
-                if httpx.get(base_url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start in time")
-            time.sleep(0.1)
-        yield LiveServer(base_url, process, data_dir)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with running_server(tmp_path_factory.mktemp("live"), sample_clips_dir) as server:
+        yield server
