@@ -8,7 +8,6 @@ from pathlib import Path
 
 from assets.catalogue import CatalogueError, load_catalogue, write_catalogue
 
-
 MUSIC_DIR = "music"
 
 

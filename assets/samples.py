@@ -28,10 +28,10 @@ from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTr
 from PIL import Image
 
 from assets.catalogue import write_catalogue
-from assets.library import MUSIC_DIR
-from assets.music import generate_music
 from assets.figure import POSES, PoseFunction, draw_figure, fit_placement
 from assets.framemark import draw_frame_mark
+from assets.library import MUSIC_DIR
+from assets.music import generate_music
 from assets.probe import ClipInfo, ClipProbeError, probe_clip
 
 H264 = "h264"

@@ -22,9 +22,9 @@ from playlists.renditions import Rendition
 from segmenter.cache import SegmentCache
 from segmenter.codecs import codecs_attribute
 from segmenter.frames import FrameLibrary
+from segmenter.pool import Job, PoolOverloaded, Priority, RenderPool
 from segmenter.render import render_segment
 from segmenter.shared_store import SharedSegmentStore
-from segmenter.pool import Job, PoolOverloaded, Priority, RenderPool
 from segmenter.spec import (
     ClipRef,
     MusicRef,

@@ -18,10 +18,10 @@ from playlists.plan import Plan
 from playlists.presentation import Presentation, build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.audio import synthesize
-from segmenter.frames import FrameLibrary
-from segmenter.render import render_segment
 from segmenter.cues import timeline_cues
+from segmenter.frames import FrameLibrary
 from segmenter.music import music_samples
+from segmenter.render import render_segment
 from segmenter.spec import MusicRef, build_segment_spec, clip_ref_of
 
 TS_PACKET = 188
