@@ -266,7 +266,11 @@ def fill_box(planes: tuple[np.ndarray, ...], box: Box) -> None:
 
 def draw(picture: np.ndarray, elements: list[Element]) -> None:
     """Blend the elements into a packed yuv420p picture, in place."""
-    planes = unpack_yuv420p(picture)
+    draw_into(unpack_yuv420p(picture), elements)
+
+
+def draw_into(planes: tuple[np.ndarray, ...], elements: list[Element]) -> None:
+    """Blend the elements into (Y, U, V) plane arrays, in place (e.g. an encoder frame's own planes)."""
     for element in elements:
         if isinstance(element, Box):
             fill_box(planes, element)
