@@ -81,6 +81,17 @@ def render_times(clips_dir: Path, repeat: int) -> dict[str, float]:
     return {"frames": spec.frames, "cold": cold, "warm": statistics.median(warm), "anchor": anchor}
 
 
+def wait_until_idle(client: httpx.Client, base: str, quiet_seconds: float = 1.0) -> None:
+    """Until the server's render count stops moving (look-ahead of the last request done)."""
+    last = client.get(base + "/health").json()["segments_rendered"]
+    while True:
+        time.sleep(quiet_seconds)
+        now = client.get(base + "/health").json()["segments_rendered"]
+        if now == last:
+            return
+        last = now
+
+
 def first_segment_latency(clips_dir: Path, repeat: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -105,6 +116,7 @@ def first_segment_latency(clips_dir: Path, repeat: int) -> dict[str, float]:
             latencies = []
             with httpx.Client(timeout=60) as client:
                 for attempt in range(repeat):
+                    wait_until_idle(client, base)  # the previous plan's look-ahead must not queue ahead of us
                     # a new plan whose first segment differs each time: nothing can come from a cache
                     first_item = dict(PLAN["items"][0], work_seconds=41 + attempt)
                     plan = dict(PLAN, items=[first_item, *PLAN["items"][1:]])
