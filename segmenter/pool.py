@@ -5,6 +5,7 @@ for (URGENT) before look-ahead (AHEAD). A queued look-ahead job a player starts
 waiting for is promoted. When urgent work already fills the queue, new urgent
 work is refused with `PoolOverloaded` (the server answers 503 + Retry-After)
 instead of piling up; look-ahead beyond its own bound is simply not queued.
+A queued job whose players all went away is cancelled before it starts.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Job:
     priority: Priority
     future: Future[bytes] = field(default_factory=Future)
     started: bool = False
+    cancelled: bool = False
 
 
 class RenderPool:
@@ -47,6 +49,8 @@ class RenderPool:
         self._limits = {Priority.URGENT: max_urgent_queued, Priority.AHEAD: max_ahead_queued}
         self._condition = threading.Condition()
         self._closed = False
+        self.cancelled = 0
+        """Queued jobs dropped because every player waiting for them went away."""
         self._threads = [
             threading.Thread(target=self._work, name=f"render-{n}", daemon=True) for n in range(workers)
         ]
@@ -79,6 +83,17 @@ class RenderPool:
             job.priority = Priority.URGENT
             self._push(job)  # the old heap entry is skipped when reached
 
+    def cancel(self, job: Job) -> bool:
+        """Drop a queued job nobody waits for any more; False if it already started."""
+        with self._condition:
+            if job.started or job.cancelled:
+                return False
+            job.cancelled = True
+            self._queued[job.priority] -= 1
+            self.cancelled += 1
+        job.future.cancel()
+        return True
+
     def _push(self, job: Job) -> None:
         self._queued[job.priority] += 1
         heapq.heappush(self._heap, (int(job.priority), next(self._order), job))
@@ -92,8 +107,8 @@ class RenderPool:
                 if self._closed and not self._heap:
                     return None
                 rank, _, job = heapq.heappop(self._heap)
-                if job.started or rank != job.priority:
-                    continue  # a stale entry of a promoted job
+                if job.started or job.cancelled or rank != job.priority:
+                    continue  # cancelled, or a stale entry of a promoted job
                 job.started = True
                 self._queued[job.priority] -= 1
                 return job
@@ -111,7 +126,7 @@ class RenderPool:
         """Finish running jobs, cancel queued ones."""
         with self._condition:
             self._closed = True
-            pending = [job for _, _, job in self._heap if not job.started]
+            pending = [job for _, _, job in self._heap if not job.started and not job.cancelled]
             self._heap.clear()
             self._condition.notify_all()
         for job in pending:

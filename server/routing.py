@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 
@@ -28,6 +30,9 @@ from server.streaming import StreamingService
 
 PLAN_ID_RE = re.compile(rf"^[0-9a-f]{{{PLAN_ID_HEX_DIGITS}}}$")
 MAX_BODY_BYTES = 64 * 1024
+DISCONNECT_POLL_SECONDS = 0.2
+CLIENT_CLOSED_REQUEST = 499
+"""nginx's status for a client that went away: logged, never seen by anyone."""
 
 
 def service(request: Request) -> StreamingService:
@@ -71,6 +76,7 @@ async def health(request: Request) -> Response:
         "clips_prepared": streaming.frames.prepared,
         "clips_total": total,
         "segments_rendered": streaming.rendered,
+        "renders_cancelled": streaming.pool.cancelled,
     }
     if streaming.shared is not None:
         body["shared_store"] = streaming.shared.counters()
@@ -122,9 +128,20 @@ async def media_playlist(request: Request) -> Response:
 
 
 async def media_segment(request: Request) -> Response:
-    data, key = await service(request).segment(
-        checked_plan_id(request), request.path_params["rendition"], request.path_params["index"]
+    """Waits for the segment, but stops waiting if the player hangs up, so a render
+    nobody wants any more can be dropped from the queue."""
+    waiting = asyncio.ensure_future(
+        service(request).segment(checked_plan_id(request), request.path_params["rendition"],
+                                 request.path_params["index"])
     )
+    while not waiting.done():
+        await asyncio.wait({waiting}, timeout=DISCONNECT_POLL_SECONDS)
+        if not waiting.done() and await request.is_disconnected():
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
+    data, key = waiting.result()
     return segment_response(request, data, key)
 
 

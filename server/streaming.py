@@ -64,6 +64,7 @@ class StreamingService:
         )
         self.look_ahead = look_ahead
         self._jobs: dict[str, Job] = {}
+        self._waiters: dict[str, int] = {}
         self.shared = shared
         self._uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-upload")
         self._counter_lock = threading.Lock()
@@ -186,9 +187,30 @@ class StreamingService:
         queued = self._jobs.get(key)
         if queued is not None:
             self.pool.promote(queued)  # a look-ahead render a player now waits for
-        data = await self.segments.get_or_render(key, lambda: self._render(key, spec, Priority.URGENT))
+        self._waiters[key] = self._waiters.get(key, 0) + 1
+        gave_up = True
+        try:
+            data = await self.segments.get_or_render(key, lambda: self._render(key, spec, Priority.URGENT))
+            gave_up = False
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            gave_up = False  # the render failed: nothing left to drop
+            raise
+        finally:
+            self._forget_waiter(key, gave_up=gave_up)
         self._look_ahead(presentation, rendition, index)
         return data, key
+
+    def _forget_waiter(self, key: str, *, gave_up: bool) -> None:
+        """One player stopped waiting; if it gave up and was the last, drop the queued render."""
+        self._waiters[key] -= 1
+        if self._waiters[key]:
+            return
+        del self._waiters[key]
+        job = self._jobs.get(key)
+        if gave_up and job is not None:
+            self.pool.cancel(job)  # no-op once the render has started: its result is still cached
 
     def _produce(self, key: str, spec: SegmentSpec) -> bytes:
         """In a render worker: the shared tier's copy if another node made it, else render and share."""

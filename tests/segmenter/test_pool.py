@@ -75,3 +75,16 @@ def test_closing_cancels_queued_work_and_refuses_new_work():
     assert queued.future.cancelled() or queued.future.result(5) == b""
     with pytest.raises(PoolClosed):
         pool.submit(lambda: b"", Priority.URGENT)
+
+
+def test_a_cancelled_queued_job_never_runs_and_frees_its_place():
+    pool, release, _ = blocked_pool(max_urgent_queued=1, max_ahead_queued=1)
+    ran: list[str] = []
+    job = pool.submit(lambda: ran.append("job") or b"", Priority.URGENT)
+    assert pool.cancel(job) and job.future.cancelled()
+    replacement = pool.submit(lambda: ran.append("replacement") or b"", Priority.URGENT)  # the queue has room again
+    release.set()
+    replacement.future.result(5)
+    pool.close()
+    assert ran == ["replacement"] and pool.cancelled == 1
+    assert not pool.cancel(replacement)  # already ran

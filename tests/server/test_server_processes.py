@@ -1,7 +1,8 @@
-"""Two server processes sharing rendered segments through S3-compatible storage."""
+"""Server processes: two sharing segments through S3-compatible storage, and one whose players hang up."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import boto3
@@ -51,3 +52,25 @@ def test_an_unreachable_shared_tier_still_serves_by_rendering_locally(tmp_path, 
         health = httpx.get(node.url("/health")).json()
     assert response.status_code == 200 and response.content[0] == 0x47
     assert health["segments_rendered"] == 1
+
+
+def test_a_queued_render_is_dropped_when_its_only_player_hangs_up(tmp_path, sample_clips_dir):
+    """One worker busy with a cold ProRes render; a second segment queues; its player gives up."""
+    env = {"HLS_RENDER_WORKERS": "1", "HLS_LOOK_AHEAD": "0", "HLS_WARM_CLIPS": "0"}
+    with running_server(tmp_path / "solo", sample_clips_dir, env) as node:
+        plan = {"items": [{"exercise_id": "plank", "work_seconds": 12}]}
+        plan_id = httpx.post(node.url("/api/plans"), json=plan, timeout=30).json()["id"]
+        busy = threading.Thread(target=lambda: httpx.get(node.url(f"/hls/{plan_id}/720p/1.ts"), timeout=120))
+        busy.start()
+        time.sleep(0.5)  # segment 1 is now decoding the clip on the only worker
+        try:
+            httpx.get(node.url(f"/hls/{plan_id}/720p/2.ts"), timeout=0.5)
+        except httpx.TimeoutException:
+            pass  # the player hangs up while its segment waits in the queue
+        wait_for(lambda: httpx.get(node.url("/health")).json()["renders_cancelled"] == 1)
+        busy.join(timeout=120)
+        assert httpx.get(node.url("/health")).json()["segments_rendered"] == 1
+        again = httpx.get(node.url(f"/hls/{plan_id}/720p/2.ts"), timeout=120)
+        health = httpx.get(node.url("/health")).json()
+    assert again.status_code == 200
+    assert health["segments_rendered"] == 2
