@@ -16,8 +16,8 @@ from av.video.frame import PictureType
 
 from playlists.renditions import Rendition
 from playlists.timeline import BlockKind
-from segmenter.frames import FrameLibrary, unpack_yuv420p
-from segmenter.overlays import draw, draw_into, layout, overlay_state
+from segmenter.frames import FrameLibrary, pack_yuv420p, unpack_yuv420p
+from segmenter.overlays import draw_into, layout, overlay_state
 from segmenter.sampling import source_frame_index
 from segmenter.spec import FrameRun, SegmentSpec
 
@@ -86,12 +86,9 @@ def source_pictures(spec: SegmentSpec, library: FrameLibrary) -> Iterator[tuple[
 
 
 def segment_pictures(spec: SegmentSpec, library: FrameLibrary) -> Iterator[np.ndarray]:
-    """Finished packed yuv420p pictures, overlays drawn, for every output frame in order."""
-    width, height = spec.rendition.width, spec.rendition.height
-    for run, frame, source in source_pictures(spec, library):
-        picture = source.copy()  # the source is shared by every segment: never draw on it
-        draw(picture, layout(overlay_state(spec, run, frame), width, height))
-        yield picture
+    """The encoder's input pictures as packed yuv420p arrays (for tests and benchmarks)."""
+    for frame in video_frames(spec, library):
+        yield pack_yuv420p(*frame_planes(frame))
 
 
 def frame_planes(frame: av.VideoFrame) -> tuple[np.ndarray, ...]:
@@ -106,7 +103,8 @@ def video_frames(spec: SegmentSpec, library: FrameLibrary) -> Iterator[av.VideoF
     """Encoder input frames, overlays drawn straight into the frames' own planes,
     stamped on the presentation's global frame clock.
 
-    The same pixels as `segment_pictures`, without its intermediate copy.
+    The source picture is shared by every segment, so it is copied into the
+    frame before anything is drawn.
     """
     time_base = Fraction(1, spec.fps)
     width, height = spec.rendition.width, spec.rendition.height

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from assets.catalogue import Catalogue
@@ -170,19 +171,24 @@ class StreamingService:
     def clip_refs(self, presentation: Presentation) -> dict[str, ClipRef]:
         return {exercise_id: self.clip_ref(exercise_id) for exercise_id in set(presentation.plan.exercise_ids())}
 
-    def segment_spec(self, presentation: Presentation, rendition: Rendition, index: int) -> SegmentSpec:
-        try:
-            return build_segment_spec(
-                presentation, rendition, index, self.clip_refs(presentation), self.music_ref(presentation)
-            )
-        except SegmentNotFound as error:
-            raise NotFound(str(error)) from None
+    def spec_builder(self, presentation: Presentation, rendition: Rendition) -> Callable[[int], SegmentSpec]:
+        """Specs of one presentation and rendition; the clip and music files are looked up once."""
+        clips, music = self.clip_refs(presentation), self.music_ref(presentation)
+
+        def build(index: int) -> SegmentSpec:
+            try:
+                return build_segment_spec(presentation, rendition, index, clips, music)
+            except SegmentNotFound as error:
+                raise NotFound(str(error)) from None
+
+        return build
 
     async def segment(self, identifier: str, rendition_name: str, index: int) -> tuple[bytes, str]:
         """The segment's bytes and content key; starts look-ahead of the segments after it."""
         presentation = await self.presentation(identifier)
         rendition = self.rendition(presentation, rendition_name)
-        spec = self.segment_spec(presentation, rendition, index)
+        specs = self.spec_builder(presentation, rendition)
+        spec = specs(index)
         key = spec_key(spec)
         queued = self._jobs.get(key)
         if queued is not None:
@@ -199,7 +205,7 @@ class StreamingService:
             raise
         finally:
             self._forget_waiter(key, gave_up=gave_up)
-        self._look_ahead(presentation, rendition, index)
+        self._look_ahead(len(presentation.segments), specs, index)
         return data, key
 
     def _forget_waiter(self, key: str, *, gave_up: bool) -> None:
@@ -241,11 +247,10 @@ class StreamingService:
         finally:
             self._jobs.pop(key, None)
 
-    def _look_ahead(self, presentation: Presentation, rendition: Rendition, index: int) -> None:
+    def _look_ahead(self, segment_count: int, specs: Callable[[int], SegmentSpec], index: int) -> None:
         """Queue the next few segments at low priority, so sequential playback never waits."""
-        last = min(len(presentation.segments), index + 1 + self.look_ahead)
-        for ahead in range(index + 1, last):
-            spec = self.segment_spec(presentation, rendition, ahead)
+        for ahead in range(index + 1, min(segment_count, index + 1 + self.look_ahead)):
+            spec = specs(ahead)
             key = spec_key(spec)
             if key in self.segments or self.segments.is_rendering(key):
                 continue
