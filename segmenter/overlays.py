@@ -12,6 +12,7 @@ the middle. The top-left corner stays clear for the clips' frame-index mark.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ import numpy as np
 from playlists.timeline import BlockKind
 from segmenter.frames import unpack_yuv420p
 from segmenter.spec import FrameRun, SegmentSpec
-from segmenter.text import Mask, fitting_size, text_box, text_sprite
+from segmenter.text import SPRITE_CACHE_SIZE, Mask, fitting_size, text_box, text_sprite
 
 REFERENCE_HEIGHT = 720
 MARGIN = 36
@@ -223,45 +224,68 @@ def layout(state: OverlayState, width: int, height: int) -> list[Element]:
     return elements + at.progress(state)
 
 
-def blend(plane: np.ndarray, x: int, y: int, alpha: np.ndarray, value: int) -> None:
-    """plane[y:, x:] = value over plane, with 8-bit alpha, clipped to the plane.
+@dataclass(frozen=True)
+class Stamp:
+    """An element premultiplied for a one-pass blend: plane = (plane * keep + add) >> 8.
 
-    Rounded division by 255 done with shifts: (t + 128 + ((t + 128) >> 8)) >> 8
-    equals round(t / 255) for every t a blend can produce, and is much faster.
+    `keep` is how much of the picture shows through (0..256) and `add` the
+    element's colour already weighted by its coverage (plus 128 to round), per
+    Y, U and V plane. An outlined text (black rim under white fill) is folded
+    into one stamp, so each plane is touched once per element with one multiply,
+    one add and one shift; the result is within one level of blending the two
+    layers one after the other.
     """
-    height = min(alpha.shape[0], plane.shape[0] - y)
-    width = min(alpha.shape[1], plane.shape[1] - x)
-    if height <= 0 or width <= 0:
-        return
-    region = plane[y : y + height, x : x + width]
-    a = alpha[:height, :width].astype(np.uint16)
-    t = region.astype(np.uint16)
-    t *= 255 - a
-    t += a * value + 128
-    t += t >> 8
-    t >>= 8
-    region[...] = t
+
+    keep: tuple[np.ndarray, np.ndarray, np.ndarray]
+    add: tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def blend_mask(planes: tuple[np.ndarray, ...], x: int, y: int, mask: Mask, colour: Colour, opacity: float) -> None:
-    y_plane, u_plane, v_plane = planes
-    luma = mask.luma if opacity >= 1.0 else (mask.luma * opacity).astype(np.uint8)
-    chroma = mask.chroma if opacity >= 1.0 else (mask.chroma * opacity).astype(np.uint8)
-    blend(y_plane, x, y, luma, colour.y)
-    blend(u_plane, x // 2, y // 2, chroma, colour.u)
-    blend(v_plane, x // 2, y // 2, chroma, colour.v)
+def fold(layers: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(keep, add) for coverage masks painted bottom to top: [(alpha 0..255, value), ...]."""
+    keep = np.ones(layers[0][0].shape)
+    add = np.zeros(layers[0][0].shape)
+    for alpha, value in layers:
+        coverage = alpha / 255.0
+        keep *= 1.0 - coverage
+        add = add * (1.0 - coverage) + value * coverage
+    return np.rint(keep * 256).astype(np.uint16), (np.rint(add * 256) + 128).astype(np.uint16)
 
 
-def fill_box(planes: tuple[np.ndarray, ...], box: Box) -> None:
-    if box.width <= 0 or box.height <= 0:
-        return
-    y_plane, u_plane, v_plane = planes
-    alpha = round(255 * box.opacity)
-    luma = np.full((box.height, box.width), alpha, dtype=np.uint8)
-    chroma = np.full((box.height // 2, (box.width + 1) // 2), alpha, dtype=np.uint8)
-    blend(y_plane, box.x, box.y, luma, box.colour.y)
-    blend(u_plane, box.x // 2, box.y // 2, chroma, box.colour.u)
-    blend(v_plane, box.x // 2, box.y // 2, chroma, box.colour.v)
+def layers_stamp(masks: list[tuple[Mask, Colour, float]]) -> Stamp:
+    luma = fold([(mask.luma * opacity, colour.y) for mask, colour, opacity in masks])
+    u = fold([(mask.chroma * opacity, colour.u) for mask, colour, opacity in masks])
+    v = fold([(mask.chroma * opacity, colour.v) for mask, colour, opacity in masks])
+    return Stamp(keep=(luma[0], u[0], v[0]), add=(luma[1], u[1], v[1]))
+
+
+@functools.lru_cache(maxsize=SPRITE_CACHE_SIZE)
+def text_stamp(text: str, size: int) -> Stamp:
+    """White text on a dark rim: the rim at OUTLINE_OPACITY, the fill opaque."""
+    sprite = text_sprite(text, size)
+    return layers_stamp([(sprite.outline, BLACK, OUTLINE_OPACITY), (sprite.fill, WHITE, 1.0)])
+
+
+@functools.lru_cache(maxsize=SPRITE_CACHE_SIZE)
+def box_stamp(width: int, height: int, colour: Colour, opacity: float) -> Stamp:
+    alpha = np.full((height, width), 255.0 * opacity)
+    chroma = np.full((height // 2, (width + 1) // 2), 255.0 * opacity)
+    luma, u, v = fold([(alpha, colour.y)]), fold([(chroma, colour.u)]), fold([(chroma, colour.v)])
+    return Stamp(keep=(luma[0], u[0], v[0]), add=(luma[1], u[1], v[1]))
+
+
+def apply(planes: tuple[np.ndarray, ...], x: int, y: int, stamp: Stamp) -> None:
+    """Blend a stamp whose top-left corner is at luma (x, y), clipped to the planes."""
+    for plane, keep, add, step in zip(planes, stamp.keep, stamp.add, (1, 2, 2), strict=True):
+        left, top = x // step, y // step
+        height = min(keep.shape[0], plane.shape[0] - top)
+        width = min(keep.shape[1], plane.shape[1] - left)
+        if height <= 0 or width <= 0:
+            continue
+        region = plane[top : top + height, left : left + width]
+        mixed = np.multiply(region, keep[:height, :width], dtype=np.uint16)
+        mixed += add[:height, :width]
+        mixed >>= 8
+        region[...] = mixed
 
 
 def draw(picture: np.ndarray, elements: list[Element]) -> None:
@@ -273,8 +297,8 @@ def draw_into(planes: tuple[np.ndarray, ...], elements: list[Element]) -> None:
     """Blend the elements into (Y, U, V) plane arrays, in place (e.g. an encoder frame's own planes)."""
     for element in elements:
         if isinstance(element, Box):
-            fill_box(planes, element)
-            continue
-        sprite = text_sprite(element.text, element.size)
-        blend_mask(planes, element.x, element.y, sprite.outline, BLACK, OUTLINE_OPACITY)
-        blend_mask(planes, element.x, element.y, sprite.fill, WHITE, 1.0)
+            if element.width > 0 and element.height > 0:
+                stamp = box_stamp(element.width, element.height, element.colour, element.opacity)
+                apply(planes, element.x, element.y, stamp)
+        else:
+            apply(planes, element.x, element.y, text_stamp(element.text, element.size))

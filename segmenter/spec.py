@@ -27,7 +27,7 @@ AAC_POSTROLL_FRAMES = 1
 """AAC frames encoded after a segment's last one and dropped, for the same reason."""
 
 
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
 """Bump when the renderer's output changes for the same spec: it is part of every cache key."""
 
 

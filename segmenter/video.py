@@ -7,6 +7,7 @@ every segment is independently decodable and the decode delay never changes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from fractions import Fraction
 
@@ -22,6 +23,17 @@ from segmenter.sampling import source_frame_index
 from segmenter.spec import FrameRun, SegmentSpec
 
 PIXEL_FORMAT = "yuv420p"
+ENCODER_THREADS = 1
+"""One x264 thread per segment encode; the render pool runs segments side by side instead.
+
+Measured on the 2-core machine (720p, 120 frames): 1 thread spends 0.21 s of
+CPU, 3 frame threads 0.24 s, so whole-machine throughput is best with one
+thread per encoder and one encoder per core. With one thread the encoder's
+output also cannot depend on the thread count, and the drawing and audio
+threads of a render get the other core instead of stealing from the encoder
+(`bench/run.py`, pipeline efficiency). A lone segment takes longer in wall time
+(about 0.26 s instead of 0.17 s), which the look-ahead pool hides.
+"""
 NO_KEYFRAME_INTERVAL = 100_000
 """GOP length larger than any segment: the first frame is the only IDR."""
 
@@ -58,7 +70,7 @@ def configure_video_stream(stream: av.video.stream.VideoStream, rendition: Rendi
     stream.time_base = Fraction(1, fps)
     stream.codec_context.time_base = Fraction(1, fps)
     stream.codec_context.framerate = Fraction(fps)
-    stream.codec_context.thread_type = "FRAME"  # measured faster than slice threads for whole segments
+    stream.codec_context.thread_count = ENCODER_THREADS
     stream.options = x264_options(rendition)
 
 
@@ -99,17 +111,48 @@ def frame_planes(frame: av.VideoFrame) -> tuple[np.ndarray, ...]:
     )
 
 
-def video_frames(spec: SegmentSpec, library: FrameLibrary) -> Iterator[av.VideoFrame]:
+class FramePool:
+    """Encoder input frames, reused once the encoder is done with them.
+
+    A fresh 720p frame costs about 0.8 ms in page faults on first write, more
+    than drawing it; a segment only ever has a handful of frames in flight, so
+    recycling them makes that cost vanish. `acquire` never blocks: it allocates
+    when nothing is free, so a slow consumer cannot deadlock the producer.
+    """
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self._free: list[av.VideoFrame] = []
+        self._lock = threading.Lock()
+        self.allocated = 0
+
+    def acquire(self) -> av.VideoFrame:
+        with self._lock:
+            frame = self._free.pop() if self._free else None
+        if frame is None:
+            self.allocated += 1
+            return av.VideoFrame(self.width, self.height, PIXEL_FORMAT)
+        frame.make_writable()  # a no-op unless FFmpeg still holds a reference, then a copy
+        return frame
+
+    def release(self, frame: av.VideoFrame) -> None:
+        """Hand a frame back once `encode()` has returned for it."""
+        with self._lock:
+            self._free.append(frame)
+
+
+def video_frames(spec: SegmentSpec, library: FrameLibrary, pool: FramePool | None = None) -> Iterator[av.VideoFrame]:
     """Encoder input frames, overlays drawn straight into the frames' own planes,
     stamped on the presentation's global frame clock.
 
     The source picture is shared by every segment, so it is copied into the
-    frame before anything is drawn.
+    frame before anything is drawn. Frames come from `pool` when one is given
+    (the caller releases each after encoding it), else each is new.
     """
     time_base = Fraction(1, spec.fps)
     width, height = spec.rendition.width, spec.rendition.height
     for run, number, source in source_pictures(spec, library):
-        frame = av.VideoFrame(width, height, PIXEL_FORMAT)
+        frame = pool.acquire() if pool is not None else av.VideoFrame(width, height, PIXEL_FORMAT)
         planes = frame_planes(frame)
         for target, plane in zip(planes, unpack_yuv420p(source), strict=True):
             target[...] = plane

@@ -26,8 +26,18 @@ LONG_NAME = "Alternating Dumbbell Shoulder Press"
 
 
 def worst_case(kind: BlockKind) -> OverlayState:
-    return OverlayState(kind, seconds_left=3599, exercise=LONG_NAME, round=20, rounds=20, item=200, items=200,
-                        frame=100, total_frames=432_000, fps=30)
+    return OverlayState(
+        kind,
+        seconds_left=3599,
+        exercise=LONG_NAME,
+        round=20,
+        rounds=20,
+        item=200,
+        items=200,
+        frame=100,
+        total_frames=432_000,
+        fps=30,
+    )
 
 
 def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -62,8 +72,19 @@ def test_text_stays_readable_at_360p(kind):
 
 def test_countdown_rounds_up_so_it_reads_zero_only_after_the_interval():
     spec_like = type("S", (), {"fps": 30, "items_per_round": 3, "rounds": 2, "total_frames": 9000})
-    run = type("R", (), {"kind": BlockKind.WORK, "offset_in_block": 0, "first_frame": 300, "block_frames": 300,
-                         "round": 1, "item": 0, "clip": None})
+    run = type(
+        "R",
+        (),
+        {
+            "kind": BlockKind.WORK,
+            "offset_in_block": 0,
+            "first_frame": 300,
+            "block_frames": 300,
+            "round": 1,
+            "item": 0,
+            "clip": None,
+        },
+    )
     assert overlay_state(spec_like, run, 300).seconds_left == 10
     assert overlay_state(spec_like, run, 301).seconds_left == 10
     assert overlay_state(spec_like, run, 329).seconds_left == 10
@@ -73,8 +94,19 @@ def test_countdown_rounds_up_so_it_reads_zero_only_after_the_interval():
 
 def test_a_rest_announces_the_next_exercise_and_wraps_to_the_next_round():
     spec_like = type("S", (), {"fps": 30, "items_per_round": 3, "rounds": 2, "total_frames": 9000})
-    run = type("R", (), {"kind": BlockKind.REST, "offset_in_block": 0, "first_frame": 0, "block_frames": 300,
-                         "round": 1, "item": 2, "clip": None})
+    run = type(
+        "R",
+        (),
+        {
+            "kind": BlockKind.REST,
+            "offset_in_block": 0,
+            "first_frame": 0,
+            "block_frames": 300,
+            "round": 1,
+            "item": 2,
+            "clip": None,
+        },
+    )
     state = overlay_state(spec_like, run, 0)
     assert (state.round, state.item) == (2, 1)
 
@@ -116,8 +148,9 @@ def test_the_same_instant_is_pixel_identical_whichever_segment_draws_it(sample_c
     library = FrameLibrary(1 << 30)
     pictures = []
     for segment_seconds in (2, 3):
-        presentation = build_presentation(Plan.model_validate(dict(document, segment_seconds=segment_seconds)),
-                                          DEFAULT_RENDITIONS)
+        presentation = build_presentation(
+            Plan.model_validate(dict(document, segment_seconds=segment_seconds)), DEFAULT_RENDITIONS
+        )
         frames = {}
         for index in range(len(presentation.segments)):
             spec = build_segment_spec(presentation, rendition, index, clips)
@@ -127,3 +160,34 @@ def test_the_same_instant_is_pixel_identical_whichever_segment_draws_it(sample_c
     assert pictures[0].keys() == pictures[1].keys()
     assert all(np.array_equal(pictures[0][f], pictures[1][f]) for f in pictures[0])
     assert Fraction(len(pictures[0]), 30) == 3 + 9 + 5 + 9 + 4  # intro, round, rest between rounds, round, outro
+
+
+def test_a_folded_text_stamp_is_within_one_level_of_blending_rim_then_fill():
+    """The one-pass stamp must look like painting the dark rim, then the white fill."""
+    from segmenter.overlays import BLACK, OUTLINE_OPACITY, WHITE, apply, text_stamp
+    from segmenter.text import text_sprite
+
+    rng = np.random.default_rng(7)
+    sprite = text_sprite("Jumping jack 0:37", 60)
+    height, width = sprite.fill.luma.shape
+    y, u, v = (
+        rng.integers(16, 236, size=shape, dtype=np.uint8)
+        for shape in [(height, width)] + [(height // 2, width // 2)] * 2
+    )
+    planes = (y.copy(), u.copy(), v.copy())
+    apply(planes, 0, 0, text_stamp("Jumping jack 0:37", 60))
+
+    def reference(plane, masks):
+        out = plane.astype(np.float64)
+        for alpha, value in masks:
+            out = out * (1 - alpha / 255) + value * alpha / 255
+        return out
+
+    for got, plane, field, (rim, fill) in [
+        (planes[0], y, "luma", (BLACK.y, WHITE.y)),
+        (planes[1], u, "chroma", (BLACK.u, WHITE.u)),
+        (planes[2], v, "chroma", (BLACK.v, WHITE.v)),
+    ]:
+        outline, body = getattr(sprite.outline, field), getattr(sprite.fill, field)
+        expected = reference(plane, [(outline * OUTLINE_OPACITY, rim), (body.astype(np.float64), fill)])
+        assert np.abs(got.astype(np.float64) - expected).max() <= 1.0
