@@ -1,17 +1,22 @@
 import math
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
 
 from playlists.plan import Plan
-from playlists.segments import cut_segments, round_half_up, split_frames, target_duration
+from playlists.segments import STARTUP_SEGMENT_SECONDS, cut_segments, round_half_up, split_frames, target_duration
 from playlists.timeline import compile_plan
 
 ODD_PLANS = [
     {"items": [{"exercise_id": "squat", "work_seconds": 37, "rest_seconds": 13}], "rounds": 3},
     {"items": [{"exercise_id": "squat", "work_seconds": 1}]},
-    {"items": [{"exercise_id": "squat", "work_seconds": 5, "rest_seconds": 7}] * 9, "rounds": 2,
-     "rest_between_rounds_seconds": 61, "segment_seconds": 6},
+    {
+        "items": [{"exercise_id": "squat", "work_seconds": 5, "rest_seconds": 7}] * 9,
+        "rounds": 2,
+        "rest_between_rounds_seconds": 61,
+        "segment_seconds": 6,
+    },
     {"items": [{"exercise_id": "squat", "work_seconds": 45, "rest_seconds": 15}] * 4, "segment_seconds": 2},
     {"items": [{"exercise_id": "squat", "work_seconds": 3599, "rest_seconds": 1}], "segment_seconds": 2.5},
 ]
@@ -43,11 +48,23 @@ def test_segments_of_a_block_are_near_equal_and_never_runts(document):
     segments = cut_segments(timeline, target)
     for block in timeline.blocks:
         inside = [s for s in segments if block.start_frame <= s.start_frame < block.end_frame]
+        if block.start_frame == 0:  # the startup segment comes off the front of the first block
+            assert inside[0].frames == STARTUP_SEGMENT_SECONDS * 30
+            block = replace(block, start_frame=inside[1].start_frame, frames=block.frames - inside[0].frames)
+            inside = inside[1:]
         assert len(inside) == max(1, math.floor(Fraction(block.frames, 30) / target + Fraction(1, 2)))
         assert max(s.frames for s in inside) - min(s.frames for s in inside) <= 1
         if len(inside) > 1:
             assert all(s.duration >= target * 2 / 3 for s in inside)
             assert all(s.duration < target * 2 for s in inside)
+
+
+@pytest.mark.parametrize("document", ODD_PLANS)
+def test_the_presentation_opens_with_a_one_second_startup_segment(document):
+    """Playback can start after rendering 30 frames, whatever the target duration."""
+    segments = cut_segments(compile_plan(Plan.model_validate(document)), document.get("segment_seconds", 4))
+    assert segments[0].duration == STARTUP_SEGMENT_SECONDS
+    assert segments[1].start_frame == 30
 
 
 def test_forty_seconds_at_four_gives_ten_equal_segments():
