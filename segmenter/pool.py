@@ -6,6 +6,9 @@ waiting for is promoted. When urgent work already fills the queue, new urgent
 work is refused with `PoolOverloaded` (the server answers 503 + Retry-After)
 instead of piling up; look-ahead beyond its own bound is simply not queued.
 A queued job whose players all went away is cancelled before it starts.
+Look-ahead never starts while urgent work runs or waits: a second render on a
+2-core machine slows the one a player waits for by about a fifth, and a
+segment nobody has asked for yet can afford to wait that long.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Job:
     future: Future[bytes] = field(default_factory=Future)
     started: bool = False
     cancelled: bool = False
+    ran_urgent: bool = False
 
 
 class RenderPool:
@@ -49,11 +53,10 @@ class RenderPool:
         self._limits = {Priority.URGENT: max_urgent_queued, Priority.AHEAD: max_ahead_queued}
         self._condition = threading.Condition()
         self._closed = False
+        self._urgent_running = 0
         self.cancelled = 0
         """Queued jobs dropped because every player waiting for them went away."""
-        self._threads = [
-            threading.Thread(target=self._work, name=f"render-{n}", daemon=True) for n in range(workers)
-        ]
+        self._threads = [threading.Thread(target=self._work, name=f"render-{n}", daemon=True) for n in range(workers)]
         for thread in self._threads:
             thread.start()
 
@@ -102,25 +105,33 @@ class RenderPool:
     def _next_job(self) -> Job | None:
         with self._condition:
             while True:
-                while not self._heap and not self._closed:
-                    self._condition.wait()
+                while self._heap and _is_stale(self._heap[0]):
+                    heapq.heappop(self._heap)  # cancelled, or the old entry of a promoted job
                 if self._closed and not self._heap:
                     return None
-                rank, _, job = heapq.heappop(self._heap)
-                if job.started or job.cancelled or rank != job.priority:
-                    continue  # cancelled, or a stale entry of a promoted job
-                job.started = True
-                self._queued[job.priority] -= 1
-                return job
+                if self._heap and (self._heap[0][0] == Priority.URGENT or self._urgent_running == 0):
+                    _, _, job = heapq.heappop(self._heap)
+                    job.started = True
+                    self._queued[job.priority] -= 1
+                    if job.priority is Priority.URGENT:
+                        job.ran_urgent = True
+                        self._urgent_running += 1
+                    return job
+                self._condition.wait()
 
     def _work(self) -> None:
         while (job := self._next_job()) is not None:
-            if not job.future.set_running_or_notify_cancel():
-                continue
             try:
-                job.future.set_result(job.run())
-            except BaseException as error:  # handed to whoever waits for the segment
-                job.future.set_exception(error)
+                if job.future.set_running_or_notify_cancel():
+                    try:
+                        job.future.set_result(job.run())
+                    except BaseException as error:  # handed to whoever waits for the segment
+                        job.future.set_exception(error)
+            finally:
+                if job.ran_urgent:
+                    with self._condition:
+                        self._urgent_running -= 1
+                        self._condition.notify_all()  # look-ahead may start now
 
     def close(self) -> None:
         """Finish running jobs, cancel queued ones."""
@@ -133,3 +144,8 @@ class RenderPool:
             job.future.cancel()
         for thread in self._threads:
             thread.join()
+
+
+def _is_stale(entry: tuple[int, int, Job]) -> bool:
+    rank, _, job = entry
+    return job.started or job.cancelled or rank != job.priority

@@ -88,3 +88,32 @@ def test_a_cancelled_queued_job_never_runs_and_frees_its_place():
     pool.close()
     assert ran == ["replacement"] and pool.cancelled == 1
     assert not pool.cancel(replacement)  # already ran
+
+
+def test_look_ahead_waits_on_an_idle_worker_while_a_player_waits_for_a_render():
+    pool = RenderPool(2, max_urgent_queued=4, max_ahead_queued=4)
+    release, started = threading.Event(), threading.Event()
+
+    def urgent_render() -> bytes:
+        started.set()
+        release.wait(5)
+        return b"urgent"
+
+    urgent = pool.submit(urgent_render, Priority.URGENT)
+    started.wait(5)
+    ahead = pool.submit(lambda: b"ahead", Priority.AHEAD)
+    assert not ahead.future.done()
+    threading.Event().wait(0.2)  # the second worker is free, yet must not take it
+    assert not ahead.started
+    release.set()
+    assert urgent.future.result(5) == b"urgent"
+    assert ahead.future.result(5) == b"ahead"
+    pool.close()
+
+
+def test_urgent_work_still_uses_every_worker():
+    pool = RenderPool(2, max_urgent_queued=4, max_ahead_queued=4)
+    both_running = threading.Barrier(2, timeout=5)
+    jobs = [pool.submit(lambda: both_running.wait() and b"" or b"ok", Priority.URGENT) for _ in range(2)]
+    assert [job.future.result(5) for job in jobs] == [b"ok", b"ok"]
+    pool.close()
