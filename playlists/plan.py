@@ -63,9 +63,7 @@ class Plan(BaseModel):
     speed: float | None = Field(default=None, ge=MIN_SPEED, le=MAX_SPEED)
     music: str | None = Field(default=None, pattern=EXERCISE_ID_PATTERN)
     """Id of a background music track from the assets, looped under the cues; none by default."""
-    segment_seconds: float = Field(
-        default=DEFAULT_SEGMENT_SECONDS, ge=MIN_SEGMENT_SECONDS, le=MAX_SEGMENT_SECONDS
-    )
+    segment_seconds: float = Field(default=DEFAULT_SEGMENT_SECONDS, ge=MIN_SEGMENT_SECONDS, le=MAX_SEGMENT_SECONDS)
 
     @model_validator(mode="after")
     def _one_speed_source(self) -> Plan:
@@ -86,9 +84,7 @@ class Plan(BaseModel):
     @model_validator(mode="after")
     def _bounded_length(self) -> Plan:
         if self.total_seconds() > MAX_PLAN_SECONDS:
-            raise ValueError(
-                f"the plan lasts {self.total_seconds()} s; at most {MAX_PLAN_SECONDS} s is allowed"
-            )
+            raise ValueError(f"the plan lasts {self.total_seconds()} s; at most {MAX_PLAN_SECONDS} s is allowed")
         return self
 
     def playback_speed(self, item: PlanItem | None = None) -> Fraction:

@@ -67,6 +67,13 @@ class Timeline:
             raise IndexError(f"frame {frame} is outside 0..{self.total_frames - 1}")
         return self.blocks[bisect.bisect_right(self._block_starts, frame) - 1]
 
+    def blocks_between(self, first_frame: int, end_frame: int) -> tuple[Block, ...]:
+        """The blocks that show any frame in [first_frame, end_frame)."""
+        starts = self._block_starts
+        low = max(0, bisect.bisect_right(starts, first_frame) - 1)
+        high = bisect.bisect_left(starts, end_frame)
+        return self.blocks[low:high]
+
     @cached_property
     def _block_starts(self) -> list[int]:
         return [block.start_frame for block in self.blocks]

@@ -35,6 +35,14 @@ class SegmentCache:
     def is_rendering_any(self) -> bool:
         return bool(self._inflight)
 
+    def get(self, key: Hashable) -> bytes | None:
+        """The cached bytes, without waiting for anything (None if not cached)."""
+        data = self._entries.get(key)
+        if data is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+        return data
+
     async def get_or_render(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> bytes:
         if key in self._entries:
             self._entries.move_to_end(key)

@@ -1,13 +1,13 @@
 """HTTP routes. URL scheme:
 
-    GET  /health
-    GET  /api/exercises
-    GET  /api/music
-    POST /api/plans                              -> 201 new / 200 known, {id, urls...}
-    GET  /api/plans/{plan_id}
-    GET  /hls/{plan_id}/master.m3u8               multivariant playlist
-    GET  /hls/{plan_id}/{rendition}/index.m3u8    media playlist
-    GET  /hls/{plan_id}/{rendition}/{index}.ts    media segment, rendered on request
+GET  /health
+GET  /api/exercises
+GET  /api/music
+POST /api/plans                              -> 201 new / 200 known, {id, urls...}
+GET  /api/plans/{plan_id}
+GET  /hls/{plan_id}/master.m3u8               multivariant playlist
+GET  /hls/{plan_id}/{rendition}/index.m3u8    media playlist
+GET  /hls/{plan_id}/{rendition}/{index}.ts    media segment, rendered on request
 """
 
 from __future__ import annotations
@@ -130,10 +130,15 @@ async def media_playlist(request: Request) -> Response:
 async def media_segment(request: Request) -> Response:
     """Waits for the segment, but stops waiting if the player hangs up, so a render
     nobody wants any more can be dropped from the queue."""
-    waiting = asyncio.ensure_future(
-        service(request).segment(checked_plan_id(request), request.path_params["rendition"],
-                                 request.path_params["index"])
+    identifier, rendition, index = (
+        checked_plan_id(request),
+        request.path_params["rendition"],
+        request.path_params["index"],
     )
+    hit = service(request).cached_segment(identifier, rendition, index)
+    if hit is not None:
+        return segment_response(request, *hit)
+    waiting = asyncio.ensure_future(service(request).segment(identifier, rendition, index))
     while not waiting.done():
         await asyncio.wait({waiting}, timeout=DISCONNECT_POLL_SECONDS)
         if not waiting.done() and await request.is_disconnected():

@@ -12,7 +12,6 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from assets.catalogue import Catalogue
@@ -31,9 +30,8 @@ from segmenter.spec import (
     MusicRef,
     SegmentNotFound,
     SegmentSpec,
-    build_segment_spec,
+    SpecBuilder,
     clip_ref_of,
-    spec_key,
 )
 from server.errors import ClipUnavailable, InvalidPlan, NotFound, Overloaded
 
@@ -72,6 +70,7 @@ class StreamingService:
         self.rendered = 0
         """Segments this node encoded itself (not from memory or the shared tier)."""
         self._presentations: OrderedDict[str, Presentation] = OrderedDict()
+        self._builders: OrderedDict[tuple, SpecBuilder] = OrderedDict()
         self._stop_warming = threading.Event()
         self._warmer: threading.Thread | None = None
 
@@ -171,32 +170,61 @@ class StreamingService:
     def clip_refs(self, presentation: Presentation) -> dict[str, ClipRef]:
         return {exercise_id: self.clip_ref(exercise_id) for exercise_id in set(presentation.plan.exercise_ids())}
 
-    def spec_builder(self, presentation: Presentation, rendition: Rendition) -> Callable[[int], SegmentSpec]:
-        """Specs of one presentation and rendition; the clip and music files are looked up once."""
+    def spec_builder(self, presentation: Presentation, rendition: Rendition) -> SpecBuilder:
+        """The presentation's spec builder for the clip and music files as they are now.
+
+        Looking the files up on every request (a stat each) is what makes a
+        replaced clip change the keys at once; the builder itself, with its
+        cues and keys, is reused while the files stay the same.
+        """
         clips, music = self.clip_refs(presentation), self.music_ref(presentation)
+        identity = (id(presentation), rendition.name, tuple(sorted(clips.items())), music)
+        builder = self._builders.get(identity)
+        if builder is None or builder.presentation is not presentation:
+            builder = self._builders[identity] = SpecBuilder(presentation, rendition, clips, music)
+        self._builders.move_to_end(identity)
+        while len(self._builders) > PRESENTATION_CACHE_SIZE:
+            self._builders.popitem(last=False)
+        return builder
 
-        def build(index: int) -> SegmentSpec:
-            try:
-                return build_segment_spec(presentation, rendition, index, clips, music)
-            except SegmentNotFound as error:
-                raise NotFound(str(error)) from None
+    def cached_segment(self, identifier: str, rendition_name: str, index: int) -> tuple[bytes, str] | None:
+        """A cache hit answered without a task or a wait (None otherwise: use `segment`).
 
-        return build
+        Most requests are hits; this path does the same lookups as `segment`
+        (including the clip file check) minus the machinery for waiting.
+        """
+        presentation = self._presentations.get(identifier)
+        if presentation is None or not 0 <= index < len(presentation.segments):
+            return None
+        try:
+            builder = self.spec_builder(presentation, self.rendition(presentation, rendition_name))
+        except NotFound:
+            return None
+        key = builder.key(index)
+        data = self.segments.get(key)
+        if data is None:
+            return None
+        self._look_ahead(builder, index)
+        return data, key
 
     async def segment(self, identifier: str, rendition_name: str, index: int) -> tuple[bytes, str]:
         """The segment's bytes and content key; starts look-ahead of the segments after it."""
         presentation = await self.presentation(identifier)
         rendition = self.rendition(presentation, rendition_name)
-        specs = self.spec_builder(presentation, rendition)
-        spec = specs(index)
-        key = spec_key(spec)
+        builder = self.spec_builder(presentation, rendition)
+        try:
+            key = builder.key(index)
+        except SegmentNotFound as error:
+            raise NotFound(str(error)) from None
         queued = self._jobs.get(key)
         if queued is not None:
             self.pool.promote(queued)  # a look-ahead render a player now waits for
         self._waiters[key] = self._waiters.get(key, 0) + 1
         gave_up = True
         try:
-            data = await self.segments.get_or_render(key, lambda: self._render(key, spec, Priority.URGENT))
+            data = await self.segments.get_or_render(
+                key, lambda: self._render(key, builder.spec(index), Priority.URGENT)
+            )
             gave_up = False
         except asyncio.CancelledError:
             raise
@@ -205,7 +233,7 @@ class StreamingService:
             raise
         finally:
             self._forget_waiter(key, gave_up=gave_up)
-        self._look_ahead(len(presentation.segments), specs, index)
+        self._look_ahead(builder, index)
         return data, key
 
     def _forget_waiter(self, key: str, *, gave_up: bool) -> None:
@@ -247,14 +275,13 @@ class StreamingService:
         finally:
             self._jobs.pop(key, None)
 
-    def _look_ahead(self, segment_count: int, specs: Callable[[int], SegmentSpec], index: int) -> None:
+    def _look_ahead(self, builder: SpecBuilder, index: int) -> None:
         """Queue the next few segments at low priority, so sequential playback never waits."""
-        for ahead in range(index + 1, min(segment_count, index + 1 + self.look_ahead)):
-            spec = specs(ahead)
-            key = spec_key(spec)
+        for ahead in range(index + 1, min(builder.segment_count, index + 1 + self.look_ahead)):
+            key = builder.key(ahead)
             if key in self.segments or self.segments.is_rendering(key):
                 continue
-            job = self.pool.submit(functools.partial(self._produce, key, spec), Priority.AHEAD)
+            job = self.pool.submit(functools.partial(self._produce, key, builder.spec(ahead)), Priority.AHEAD)
             if job is None:
                 return  # look-ahead queue full: players' own requests come first
             self.segments.render_in_background(key, functools.partial(self._await_job, key, job))

@@ -47,8 +47,10 @@ def test_blocks_are_contiguous_from_frame_zero_and_match_the_plan_length():
 
 def test_zero_rests_leave_no_block():
     timeline = compile_plan(
-        plan(items=[{"exercise_id": "squat", "work_seconds": 5}, {"exercise_id": "plank", "work_seconds": 5}],
-             rest_between_rounds_seconds=0)
+        plan(
+            items=[{"exercise_id": "squat", "work_seconds": 5}, {"exercise_id": "plank", "work_seconds": 5}],
+            rest_between_rounds_seconds=0,
+        )
     )
     assert [block.kind for block in timeline.blocks[1:-1]] == [BlockKind.WORK] * 4
 
@@ -69,8 +71,25 @@ def test_speed_of_the_plan_reaches_every_block():
 
 def test_each_block_plays_at_its_items_speed():
     timeline = compile_plan(
-        plan(items=[{"exercise_id": "squat", "work_seconds": 5, "speed": 0.5}, {"exercise_id": "plank", "work_seconds": 5}],
-             intensity="high")
+        plan(
+            items=[
+                {"exercise_id": "squat", "work_seconds": 5, "speed": 0.5},
+                {"exercise_id": "plank", "work_seconds": 5},
+            ],
+            intensity="high",
+        )
     )
     work = [b for b in timeline.blocks if b.kind is BlockKind.WORK]
     assert [b.speed for b in work] == [Fraction(1, 2), Fraction(5, 4)] * 2
+
+
+def test_blocks_between_are_exactly_the_blocks_showing_a_frame_of_the_span():
+    timeline = compile_plan(
+        Plan.model_validate(
+            {"items": [{"exercise_id": "squat", "work_seconds": 5, "rest_seconds": 3}] * 3, "rounds": 2}
+        )
+    )
+    for first in range(0, timeline.total_frames, 7):
+        for end in range(first + 1, timeline.total_frames + 1, 11):
+            expected = tuple(b for b in timeline.blocks if max(b.start_frame, first) < min(b.end_frame, end))
+            assert timeline.blocks_between(first, end) == expected

@@ -6,7 +6,7 @@ import pytest
 from playlists.plan import Plan
 from playlists.presentation import build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
-from segmenter.spec import ClipRef, SegmentNotFound, build_segment_spec, spec_key
+from segmenter.spec import ClipRef, SegmentNotFound, SpecBuilder, build_segment_spec, spec_key
 
 CLIP = ClipRef("squat", "Squat", "/node-a/exercises/squat.mp4", Fraction(30), 60, "v1")
 PRESENTATION = build_presentation(
@@ -33,3 +33,11 @@ def test_the_key_changes_with_the_clip_content_the_rendition_and_the_segment():
 def test_a_segment_index_outside_the_presentation_is_refused():
     with pytest.raises(SegmentNotFound):
         key(CLIP, index=len(PRESENTATION.segments))
+
+
+def test_a_spec_builder_gives_the_same_specs_and_keys_as_slicing_each_segment_alone():
+    builder = SpecBuilder(PRESENTATION, DEFAULT_RENDITIONS[0], {"squat": CLIP})
+    for index in range(len(PRESENTATION.segments)):
+        alone = build_segment_spec(PRESENTATION, DEFAULT_RENDITIONS[0], index, {"squat": CLIP})
+        assert builder.spec(index) == alone
+        assert builder.key(index) == spec_key(alone)
