@@ -21,8 +21,10 @@ class Settings:
     port: int = 8000
     data_dir: Path = Path("data")
     cors_origins: tuple[str, ...] = ("*",)
-    segment_cache_mib: int = 512
-    frame_cache_mib: int = 1536
+    segment_cache_mib: int = 256
+    """Encoded segments kept in memory (LRU): about 600 four-second 720p segments."""
+    frame_cache_mib: int = 1024
+    """Decoded clip frames kept in memory (LRU); the six sample clips take about 700 MiB at 720p."""
     render_workers: int = 2
     render_queue: int = 8
     """Segments players wait for that may queue for a render worker; more get 503 + Retry-After."""
@@ -30,6 +32,8 @@ class Settings:
     """Segments rendered in the background after each one a player asks for."""
     warm_clips: bool = True
     """Decode every clip at start-up, in the background, so the first segments are fast."""
+    access_log: bool = True
+    """One log line per request (uvicorn's access log)."""
     s3_bucket: str | None = None
     """Enables the shared segment tier in S3-compatible storage (credentials from the AWS environment)."""
     s3_prefix: str = "segments/"
@@ -57,7 +61,7 @@ def _int(name: str, value: str) -> int:
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
     """HLS_HOST, HLS_PORT, HLS_DATA_DIR, HLS_CORS_ORIGINS (comma-separated),
     HLS_SEGMENT_CACHE_MIB, HLS_FRAME_CACHE_MIB, HLS_RENDER_WORKERS, HLS_RENDER_QUEUE, HLS_LOOK_AHEAD,
-    HLS_WARM_CLIPS (0/1), HLS_S3_BUCKET, HLS_S3_PREFIX, HLS_S3_ENDPOINT_URL, HLS_S3_REGION, DATABASE_URL."""
+    HLS_WARM_CLIPS (0/1), HLS_ACCESS_LOG (0/1), HLS_S3_BUCKET, HLS_S3_PREFIX, HLS_S3_ENDPOINT_URL, HLS_S3_REGION, DATABASE_URL."""
     settings = Settings()
     changes: dict[str, object] = {}
     if f"{ENV_PREFIX}HOST" in environ:
@@ -75,8 +79,10 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
         key = f"{ENV_PREFIX}{name.upper()}"
         if environ.get(key):
             changes[name] = environ[key]
-    if f"{ENV_PREFIX}WARM_CLIPS" in environ:
-        changes["warm_clips"] = environ[f"{ENV_PREFIX}WARM_CLIPS"].strip().lower() not in ("0", "false", "no", "off")
+    for name in ("warm_clips", "access_log"):
+        key = f"{ENV_PREFIX}{name.upper()}"
+        if key in environ:
+            changes[name] = environ[key].strip().lower() not in ("0", "false", "no", "off")
     if environ.get("DATABASE_URL"):
         changes["database_url"] = environ["DATABASE_URL"]
     return validated(replace(settings, **changes))
