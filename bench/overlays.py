@@ -19,11 +19,11 @@ import av
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playlists.renditions import DEFAULT_RENDITIONS, Rendition  # noqa: E402
-from playlists.timeline import BlockKind  # noqa: E402
-from segmenter.frames import make_background  # noqa: E402
-from segmenter.overlays import OverlayState, draw, layout  # noqa: E402
-from segmenter.video import configure_video_stream  # noqa: E402
+from playlists.renditions import DEFAULT_RENDITIONS, Rendition
+from playlists.timeline import BlockKind
+from segmenter.frames import make_background
+from segmenter.overlays import OverlayState, draw, layout
+from segmenter.video import configure_video_stream
 
 FRAMES = 300
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
@@ -56,7 +56,9 @@ def encode_ms(width: int, height: int, picture) -> float:
 
 def main() -> int:
     assert DEFAULT_RENDITIONS
-    print("| size | frame copy (ms) | copy + overlay (ms) | overlay alone (ms) | RGB round trip (ms) | encode (ms/frame) |")
+    print(
+        "| size | frame copy (ms) | copy + overlay (ms) | overlay alone (ms) | RGB round trip (ms) | encode (ms/frame) |"
+    )
     print("|---|---|---|---|---|---|")
     for name, (width, height) in SIZES.items():
         source = make_background(width, height)
@@ -69,8 +71,11 @@ def main() -> int:
         copy = per_frame_ms(lambda n: source.copy())
         overlay = per_frame_ms(lambda n: draw(source.copy(), layout(state(n), width, height)))
         frame = av.VideoFrame.from_ndarray(source, format="yuv420p")
-        round_trip = per_frame_ms(lambda n: av.VideoFrame.from_ndarray(
-            frame.to_ndarray(format="rgb24"), format="rgb24").reformat(format="yuv420p"))
+        round_trip = per_frame_ms(
+            lambda n: av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24").reformat(
+                format="yuv420p"
+            )
+        )
         encode = encode_ms(width, height, source)
         print(f"| {name} | {copy:.3f} | {overlay:.3f} | {overlay - copy:.3f} | {round_trip:.2f} | {encode:.2f} |")
     return 0

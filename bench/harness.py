@@ -1,0 +1,99 @@
+"""Start the real server (`python -m server`) for a benchmark and read its memory."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[bytes]
+    base: str
+
+    def health(self) -> dict:
+        return httpx.get(self.base + "/health", timeout=10).json()
+
+    def renders(self) -> int:
+        return int(self.health()["segments_rendered"])
+
+    def peak_rss_mib(self) -> float:
+        """VmHWM: the most resident memory the process has had since it started."""
+        return _status_kib(self.process.pid, "VmHWM") / 1024
+
+    def rss_mib(self) -> float:
+        return _status_kib(self.process.pid, "VmRSS") / 1024
+
+    def wait_until_idle(self, quiet_seconds: float = 1.0) -> None:
+        """Until the render count stops moving (look-ahead of earlier requests finished)."""
+        last = self.renders()
+        while True:
+            time.sleep(quiet_seconds)
+            now = self.renders()
+            if now == last:
+                return
+            last = now
+
+
+def _status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/{pid}/status has no {field}")
+
+
+@contextmanager
+def running_server(data_dir: Path, clips_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[RunningServer]:
+    """`python -m server` on a free loopback port, clips prepared before it is handed out."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not (data_dir / "exercises").exists():
+        (data_dir / "exercises").symlink_to(clips_dir)
+    port = free_port()
+    environment = {**os.environ, "HLS_ACCESS_LOG": "0", **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", str(port), "--data-dir", str(data_dir)],
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = RunningServer(process, f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode} while starting")
+            try:
+                health = server.health()
+                if health["clips_prepared"] >= health["clips_total"]:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not prepare its clips within 300 s")
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
