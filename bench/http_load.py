@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -47,7 +48,8 @@ request = function()
   return wrk.format("GET", paths[math.random(#paths)])
 end
 if think > 0 then
-  delay = function() return think end
+  -- a random pause averaging `think`, so the clients do not move in lockstep bursts
+  delay = function() return math.random(0, 2 * think) end
 end
 """
 
@@ -72,7 +74,8 @@ def _megabytes(value: str) -> float:
 
 
 def run_wrk(base: str, paths: list[str], connections: int, seconds: int, think_ms: int = 0) -> LoadResult:
-    """wrk with 2 threads and `connections` clients; with `think_ms`, each client pauses between requests."""
+    """wrk with 2 threads and `connections` clients; with `think_ms`, each client pauses between requests
+    (uniformly 0..2 x think_ms, so on average think_ms)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA.format(paths=", ".join(f'"{p}"' for p in paths), think_ms=think_ms))
     output = subprocess.run(
@@ -82,7 +85,7 @@ def run_wrk(base: str, paths: list[str], connections: int, seconds: int, think_m
         check=True,
     ).stdout
     Path(script.name).unlink()
-    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", output, re.MULTILINE))
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     errors += int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0
     return LoadResult(
@@ -119,7 +122,5 @@ def nginx_serving(root: Path) -> Iterator[str]:
         shutil.rmtree(prefix, ignore_errors=True)
 
 
-def socket_to(port: int):
-    import socket
-
+def socket_to(port: int) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=1)
