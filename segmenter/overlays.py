@@ -302,3 +302,25 @@ def draw_into(planes: tuple[np.ndarray, ...], elements: list[Element]) -> None:
                 apply(planes, element.x, element.y, stamp)
         else:
             apply(planes, element.x, element.y, text_stamp(element.text, element.size))
+
+
+WARM_SECONDS = 99
+"""Countdowns up to this many seconds are rasterised at start-up."""
+
+
+def warm_stamps(width: int, height: int, exercise_names: list[str]) -> int:
+    """Rasterise the strings most segments draw (countdowns, intro digits, screen words,
+    exercise names), so a new plan's first segment does not pay for font work.
+
+    Returns how many distinct text elements were visited.
+    """
+    seen: set[tuple[str, int]] = set()
+    for kind in BlockKind:
+        for name in exercise_names or [""]:
+            for seconds_left in range(1, WARM_SECONDS + 1):
+                state = OverlayState(kind, seconds_left, name, 1, 1, 1, 1, 0, 1, 30)
+                for element in layout(state, width, height):
+                    if isinstance(element, Text) and (element.text, element.size) not in seen:
+                        seen.add((element.text, element.size))
+                        text_stamp(element.text, element.size)
+    return len(seen)

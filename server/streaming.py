@@ -22,6 +22,7 @@ from playlists.renditions import Rendition
 from segmenter.cache import SegmentCache
 from segmenter.codecs import codecs_attribute
 from segmenter.frames import FrameLibrary
+from segmenter.overlays import warm_stamps
 from segmenter.pool import Job, PoolOverloaded, Priority, RenderPool
 from segmenter.render import render_segment
 from segmenter.shared_store import SharedSegmentStore
@@ -75,7 +76,8 @@ class StreamingService:
         self._warmer: threading.Thread | None = None
 
     def start_warming(self) -> None:
-        """Decode every catalogue clip for every rendition in the background.
+        """Rasterise common overlay text, then decode every catalogue clip for every
+        rendition, in the background.
 
         Decoding a clip (ProRes with alpha especially) takes seconds; doing it
         before the first player asks keeps cold segments at encode cost.
@@ -84,6 +86,9 @@ class StreamingService:
         self._warmer.start()
 
     def _warm(self) -> None:
+        names = [exercise.name for exercise in self.catalogue.list()]
+        for rendition in self.renditions:  # font work first: it is quick and every first segment needs it
+            warm_stamps(rendition.width, rendition.height, names)
         for exercise in self.catalogue.list():
             for rendition in self.renditions:
                 if self._stop_warming.is_set():

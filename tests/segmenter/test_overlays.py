@@ -191,3 +191,17 @@ def test_a_folded_text_stamp_is_within_one_level_of_blending_rim_then_fill():
         outline, body = getattr(sprite.outline, field), getattr(sprite.fill, field)
         expected = reference(plane, [(outline * OUTLINE_OPACITY, rim), (body.astype(np.float64), fill)])
         assert np.abs(got.astype(np.float64) - expected).max() <= 1.0
+
+
+def test_warming_rasterises_the_countdowns_and_names_a_first_segment_draws():
+    from segmenter.overlays import text_stamp, warm_stamps
+
+    assert warm_stamps(640, 360, ["Squat"]) > 100
+    before = text_stamp.cache_info()
+    state = OverlayState(BlockKind.WORK, 37, "Squat", 1, 1, 1, 1, 0, 1, 30)
+    texts = [e for e in layout(state, 640, 360) if isinstance(e, Text)]
+    countdown_and_name = [t for t in texts if t.text in ("0:37", "Squat")]
+    for text in countdown_and_name:
+        text_stamp(text.text, text.size)
+    assert len(countdown_and_name) == 2
+    assert text_stamp.cache_info().hits - before.hits == 2
