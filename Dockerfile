@@ -2,7 +2,8 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    HLS_HOST=0.0.0.0 HLS_PORT=8000 HLS_DATA_DIR=/var/lib/workout-hls
+    HLS_HOST=0.0.0.0 HLS_PORT=8000 HLS_DATA_DIR=/var/lib/workout-hls \
+    HLS_MIGRATIONS_DIR=/app/infra/migrations
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -10,6 +11,7 @@ COPY server ./server
 COPY segmenter ./segmenter
 COPY playlists ./playlists
 COPY assets ./assets
+COPY infra/migrations ./infra/migrations
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --home-dir /var/lib/workout-hls --create-home hls
 

@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     ensure_sample_library(settings.clips_dir, announce=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log
+    )
     return 0
 
 

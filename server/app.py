@@ -1,8 +1,11 @@
-"""The Starlette application and its lifespan: open the store and catalogue, then serve."""
+"""The Starlette application and its lifespan: migrate the database, load the catalogue, then serve."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+import secrets
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -10,16 +13,22 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from assets.catalogue import load_catalogue
+from assets.clip_storage import ClipStorage, LocalClipStorage, S3ClipStorage
 from assets.library import ensure_sample_library
-from assets.store import SqlitePlanStore
+from assets.repository import RepositoryError, open_repository
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.cache import SegmentCache
 from segmenter.frames import FrameLibrary
 from segmenter.shared_store import S3Settings, SharedSegmentStore
+from server.catalogue_routes import CATALOGUE_ROUTES
 from server.config import MIB, Settings
 from server.errors import EXCEPTION_HANDLERS
+from server.exercises import ExerciseCatalogue
 from server.routing import ROUTES
 from server.streaming import StreamingService
+from server.workout_routes import WORKOUT_ROUTES
+
+log = logging.getLogger(__name__)
 
 
 def shared_store(settings: Settings) -> SharedSegmentStore | None:
@@ -30,13 +39,47 @@ def shared_store(settings: Settings) -> SharedSegmentStore | None:
     )
 
 
+def clip_storage(settings: Settings) -> ClipStorage:
+    """Clips in the data directory by default, or in an S3-compatible bucket (HLS_CLIP_S3_BUCKET)."""
+    if settings.clip_s3_bucket:
+        return S3ClipStorage(
+            settings.clip_s3_bucket,
+            settings.clip_s3_prefix,
+            settings.data_dir / "clip-cache",
+            settings.s3_endpoint_url,
+            settings.s3_region,
+        )
+    key = settings.signing_key.encode() if settings.signing_key else secrets.token_bytes(32)
+    return LocalClipStorage(settings.data_dir, url_base="", signing_key=key)
+
+
+async def refresh_periodically(exercises: ExerciseCatalogue, seconds: int) -> None:
+    """Pick up catalogue writes made through other nodes; a failed refresh keeps the last snapshot."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await exercises.refresh()
+        except RepositoryError as error:
+            log.warning("catalogue refresh failed, keeping the last one: %s", error)
+
+
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ensure_sample_library(settings.clips_dir)
+        repository = open_repository(settings.database_url, settings.sqlite_path)
+        try:
+            applied = await repository.migrate()
+            if applied:
+                log.info("applied migrations: %s", ", ".join(applied))
+            exercises = ExerciseCatalogue(repository, clip_storage(settings), load_catalogue(settings.clips_dir).music)
+            await exercises.seed(settings.clips_dir)
+            await exercises.refresh()
+        except BaseException:
+            await repository.close()
+            raise
         service = StreamingService(
-            catalogue=load_catalogue(settings.clips_dir),
-            store=SqlitePlanStore(settings.sqlite_path),
+            exercises=exercises,
             renditions=DEFAULT_RENDITIONS,
             frame_library=FrameLibrary(settings.frame_cache_mib * MIB),
             segment_cache=SegmentCache(settings.segment_cache_mib * MIB),
@@ -46,21 +89,29 @@ def create_app(settings: Settings) -> Starlette:
             shared=shared_store(settings),
         )
         app.state.service = service
+        app.state.exercises = exercises
+        app.state.settings = settings
         if settings.warm_clips:
             service.start_warming()
+        refresher = asyncio.create_task(refresh_periodically(exercises, settings.catalogue_refresh_seconds))
         try:
             yield
         finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
             await service.close()
+            await repository.close()
 
     middleware = [
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-            allow_headers=["Content-Type", "Range"],
+            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Content-Type", "Range", "Authorization"],
             expose_headers=["Content-Length", "Content-Range", "ETag", "Accept-Ranges"],
             max_age=3600,
         )
     ]
-    return Starlette(routes=ROUTES, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    routes = [*ROUTES, *CATALOGUE_ROUTES, *WORKOUT_ROUTES]
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

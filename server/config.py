@@ -40,7 +40,19 @@ class Settings:
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     database_url: str | None = field(default=None)
-    """Reserved for the PostgreSQL store; the embedded SQLite store is used while unset."""
+    """PostgreSQL (postgresql://...) for exercises, categories and plans; the embedded SQLite file while unset."""
+    admin_token: str | None = field(default=None, repr=False)
+    """Bearer token for catalogue writes (HLS_ADMIN_TOKEN); unset switches catalogue writes off."""
+    clip_s3_bucket: str | None = None
+    """Keep exercise clips in this S3-compatible bucket (HLS_CLIP_S3_BUCKET) instead of the data directory."""
+    clip_s3_prefix: str = "clips/"
+    clip_url_seconds: int = 3600
+    """Lifetime of the download URLs handed out for original clips."""
+    max_upload_mib: int = 500
+    catalogue_refresh_seconds: int = 30
+    """How often a node re-reads the catalogue, to see writes made through other nodes."""
+    signing_key: str | None = field(default=None, repr=False)
+    """Key for the server's own signed clip URLs (local clip storage); random per process when unset."""
 
     @property
     def clips_dir(self) -> Path:
@@ -61,7 +73,9 @@ def _int(name: str, value: str) -> int:
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
     """HLS_HOST, HLS_PORT, HLS_DATA_DIR, HLS_CORS_ORIGINS (comma-separated),
     HLS_SEGMENT_CACHE_MIB, HLS_FRAME_CACHE_MIB, HLS_RENDER_WORKERS, HLS_RENDER_QUEUE, HLS_LOOK_AHEAD,
-    HLS_WARM_CLIPS (0/1), HLS_ACCESS_LOG (0/1), HLS_S3_BUCKET, HLS_S3_PREFIX, HLS_S3_ENDPOINT_URL, HLS_S3_REGION, DATABASE_URL."""
+    HLS_WARM_CLIPS (0/1), HLS_ACCESS_LOG (0/1), HLS_S3_BUCKET, HLS_S3_PREFIX, HLS_S3_ENDPOINT_URL, HLS_S3_REGION,
+    HLS_ADMIN_TOKEN, HLS_CLIP_S3_BUCKET, HLS_CLIP_S3_PREFIX, HLS_CLIP_URL_SECONDS, HLS_MAX_UPLOAD_MIB,
+    HLS_CATALOGUE_REFRESH_SECONDS, HLS_SIGNING_KEY, DATABASE_URL."""
     settings = Settings()
     changes: dict[str, object] = {}
     if f"{ENV_PREFIX}HOST" in environ:
@@ -71,11 +85,30 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
     if f"{ENV_PREFIX}CORS_ORIGINS" in environ:
         origins = tuple(o.strip() for o in environ[f"{ENV_PREFIX}CORS_ORIGINS"].split(",") if o.strip())
         changes["cors_origins"] = origins
-    for name in ("port", "segment_cache_mib", "frame_cache_mib", "render_workers", "render_queue", "look_ahead"):
+    for name in (
+        "port",
+        "segment_cache_mib",
+        "frame_cache_mib",
+        "render_workers",
+        "render_queue",
+        "look_ahead",
+        "clip_url_seconds",
+        "max_upload_mib",
+        "catalogue_refresh_seconds",
+    ):
         key = f"{ENV_PREFIX}{name.upper()}"
         if key in environ:
             changes[name] = _int(key, environ[key])
-    for name in ("s3_bucket", "s3_prefix", "s3_endpoint_url", "s3_region"):
+    for name in (
+        "s3_bucket",
+        "s3_prefix",
+        "s3_endpoint_url",
+        "s3_region",
+        "admin_token",
+        "clip_s3_bucket",
+        "clip_s3_prefix",
+        "signing_key",
+    ):
         key = f"{ENV_PREFIX}{name.upper()}"
         if environ.get(key):
             changes[name] = environ[key]
@@ -97,6 +130,10 @@ def validated(settings: Settings) -> Settings:
         raise ConfigError("look-ahead must be 0 or more segments")
     if settings.segment_cache_mib < 1 or settings.frame_cache_mib < 1:
         raise ConfigError("cache budgets must be at least 1 MiB")
-    if settings.database_url is not None:
-        raise ConfigError("DATABASE_URL is reserved for the PostgreSQL store, which this version does not have yet")
+    if settings.database_url is not None and not settings.database_url.startswith(("postgres://", "postgresql://")):
+        raise ConfigError("DATABASE_URL must be a postgresql:// URL (leave it unset for the embedded SQLite store)")
+    if not 1 <= settings.clip_url_seconds <= 7 * 24 * 3600:
+        raise ConfigError("clip URL lifetime must be 1 s .. 7 days (S3's presigning limit)")
+    if settings.max_upload_mib < 1 or settings.catalogue_refresh_seconds < 1:
+        raise ConfigError("upload limit and catalogue refresh interval must be at least 1")
     return settings

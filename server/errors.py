@@ -20,6 +20,9 @@ class ApiError(Exception):
         self.detail = detail
         self.fields = fields
 
+    def headers(self) -> dict[str, str] | None:
+        return None
+
     def body(self) -> dict:
         body: dict = {"error": self.code, "detail": self.detail}
         if self.fields is not None:
@@ -35,6 +38,42 @@ class MalformedJson(ApiError):
 class NotFound(ApiError):
     status_code = 404
     code = "not_found"
+
+
+class Unauthorized(ApiError):
+    """No credentials where credentials are needed."""
+
+    status_code = 401
+    code = "unauthorized"
+
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "forbidden"
+
+
+class AdminDisabled(Forbidden):
+    code = "admin_disabled"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class InvalidRequest(ApiError):
+    """A well-formed request whose values break a rule (field and rule named in `fields`)."""
+
+    status_code = 422
+    code = "invalid_request"
 
 
 class InvalidPlan(ApiError):
@@ -61,11 +100,13 @@ class Overloaded(ApiError):
     code = "overloaded"
     retry_after_seconds = 2
 
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
 
 async def api_error_handler(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, Overloaded) else None
-    return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
+    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers())
 
 
 async def http_error_handler(request: Request, error: Exception) -> JSONResponse:
@@ -80,4 +121,8 @@ async def unexpected_error_handler(request: Request, error: Exception) -> JSONRe
     return JSONResponse({"error": "internal_error", "detail": f"{type(error).__name__}: {error}"}, status_code=500)
 
 
-EXCEPTION_HANDLERS = {ApiError: api_error_handler, HTTPException: http_error_handler, Exception: unexpected_error_handler}
+EXCEPTION_HANDLERS = {
+    ApiError: api_error_handler,
+    HTTPException: http_error_handler,
+    Exception: unexpected_error_handler,
+}

@@ -1,20 +1,20 @@
 """HTTP routes. URL scheme:
 
 GET  /health
-GET  /api/exercises
 GET  /api/music
 POST /api/plans                              -> 201 new / 200 known, {id, urls...}
 GET  /api/plans/{plan_id}
 GET  /hls/{plan_id}/master.m3u8               multivariant playlist
 GET  /hls/{plan_id}/{rendition}/index.m3u8    media playlist
 GET  /hls/{plan_id}/{rendition}/{index}.ts    media segment, rendered on request
+
+The catalogue's routes are in `server.catalogue_routes`, workouts in `server.workout_routes`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 
 from pydantic import ValidationError
@@ -24,12 +24,12 @@ from starlette.routing import Route
 
 from playlists.plan import PLAN_ID_HEX_DIGITS, Plan
 from playlists.presentation import Presentation
-from server.errors import InvalidPlan, MalformedJson, NotFound
+from server.bodies import json_body
+from server.errors import InvalidPlan, NotFound
 from server.responses import playlist_response, segment_response
 from server.streaming import StreamingService
 
 PLAN_ID_RE = re.compile(rf"^[0-9a-f]{{{PLAN_ID_HEX_DIGITS}}}$")
-MAX_BODY_BYTES = 64 * 1024
 DISCONNECT_POLL_SECONDS = 0.2
 CLIENT_CLOSED_REQUEST = 499
 """nginx's status for a client that went away: logged, never seen by anyone."""
@@ -83,24 +83,13 @@ async def health(request: Request) -> Response:
     return JSONResponse(body)
 
 
-async def list_exercises(request: Request) -> Response:
-    exercises = [exercise.public() for exercise in service(request).catalogue.list()]
-    return JSONResponse({"exercises": exercises})
-
-
 async def list_music(request: Request) -> Response:
     tracks = [track.public() for track in service(request).catalogue.music.values()]
     return JSONResponse({"music": tracks})
 
 
 async def create_plan(request: Request) -> Response:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidPlan(f"the request body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are allowed")
-    try:
-        document = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise MalformedJson(f"the body is not valid JSON: {error}") from None
+    document = await json_body(request)
     try:
         plan = Plan.model_validate(document)
     except ValidationError as error:
@@ -152,7 +141,6 @@ async def media_segment(request: Request) -> Response:
 
 ROUTES = [
     Route("/health", health, methods=["GET"]),
-    Route("/api/exercises", list_exercises, methods=["GET"]),
     Route("/api/music", list_music, methods=["GET"]),
     Route("/api/plans", create_plan, methods=["POST"]),
     Route("/api/plans/{plan_id}", get_plan, methods=["GET"]),

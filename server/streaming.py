@@ -15,7 +15,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 from assets.catalogue import Catalogue
-from assets.store import PlanStore
+from assets.repository import ConstraintViolation
 from playlists.plan import Plan, canonical_json, plan_id
 from playlists.presentation import Presentation, build_presentation
 from playlists.renditions import Rendition
@@ -35,6 +35,7 @@ from segmenter.spec import (
     clip_ref_of,
 )
 from server.errors import ClipUnavailable, InvalidPlan, NotFound, Overloaded
+from server.exercises import ExerciseCatalogue
 
 PRESENTATION_CACHE_SIZE = 256
 log = logging.getLogger(__name__)
@@ -43,8 +44,7 @@ log = logging.getLogger(__name__)
 class StreamingService:
     def __init__(
         self,
-        catalogue: Catalogue,
-        store: PlanStore,
+        exercises: ExerciseCatalogue,
         renditions: tuple[Rendition, ...],
         frame_library: FrameLibrary,
         segment_cache: SegmentCache,
@@ -53,8 +53,7 @@ class StreamingService:
         look_ahead: int = 2,
         shared: SharedSegmentStore | None = None,
     ) -> None:
-        self.catalogue = catalogue
-        self.store = store
+        self.exercises = exercises
         self.renditions = renditions
         self.frames = frame_library
         self.segments = segment_cache
@@ -74,6 +73,23 @@ class StreamingService:
         self._builders: OrderedDict[tuple, SpecBuilder] = OrderedDict()
         self._stop_warming = threading.Event()
         self._warmer: threading.Thread | None = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The playable exercises as of the last refresh (no database access on the render path)."""
+        return self.exercises.snapshot
+
+    def prepare_clip(self, exercise_id: str) -> None:
+        """Decode a newly attached clip for every rendition in the background, as start-up does."""
+
+        def prepare() -> None:
+            for rendition in self.renditions:
+                try:
+                    self.frames.clip_frames(self.clip_ref(exercise_id), rendition)
+                except Exception:  # the request that needs it reports the error
+                    log.exception("could not prepare clip %s for %s", exercise_id, rendition.name)
+
+        threading.Thread(target=prepare, name=f"prepare-{exercise_id}", daemon=True).start()
 
     def start_warming(self) -> None:
         """Rasterise common overlay text, then decode every catalogue clip for every
@@ -104,12 +120,14 @@ class StreamingService:
             await asyncio.to_thread(self._warmer.join)
         await asyncio.to_thread(self.pool.close)
         await asyncio.to_thread(self._uploads.shutdown, wait=True)
-        await self.store.close()
 
     def check_references(self, plan: Plan) -> None:
         """Every exercise and the music track the plan names must be in the catalogue."""
         unknown = [
-            {"loc": ["items", index, "exercise_id"], "msg": f"unknown exercise {item.exercise_id!r}"}
+            {
+                "loc": ["items", index, "exercise_id"],
+                "msg": f"unknown exercise {item.exercise_id!r}, or it has no clip yet",
+            }
             for index, item in enumerate(plan.items)
             if item.exercise_id not in self.catalogue
         ]
@@ -122,14 +140,18 @@ class StreamingService:
         """Store the plan under its content id; (id, True if it was new)."""
         self.check_references(plan)
         identifier = plan_id(plan)
-        created = await self.store.save(identifier, canonical_json(plan))
+        exercise_ids = [item.exercise_id for item in plan.items]
+        try:
+            created = await self.exercises.repository.save_plan(identifier, canonical_json(plan), exercise_ids)
+        except ConstraintViolation as error:  # an exercise deleted since the check above
+            raise InvalidPlan("the plan names an exercise that is no longer in the catalogue", None) from error
         return identifier, created
 
     async def presentation(self, identifier: str) -> Presentation:
         if identifier in self._presentations:
             self._presentations.move_to_end(identifier)
             return self._presentations[identifier]
-        stored = await self.store.load(identifier)
+        stored = await self.exercises.repository.load_plan(identifier)
         if stored is None:
             raise NotFound(f"no plan with id {identifier!r}")
         presentation = build_presentation(Plan.model_validate(json.loads(stored)), self.renditions)

@@ -50,8 +50,8 @@ def test_exercises_list_the_catalogue_without_server_paths(client):
     ids = {e["id"] for e in exercises}
     assert {"squat", "jumping_jack", "push_up", "lunge", "plank", "burpee"} <= ids
     for exercise in exercises:
-        assert set(exercise) >= {"id", "name", "category", "difficulty", "jump", "loop_seconds", "clip"}
-        assert "path" not in str(exercise["clip"])
+        assert set(exercise) >= {"id", "name", "categories", "difficulty", "jump", "playable", "clip"}
+        assert "key" not in exercise["clip"] and "/" not in str(exercise["clip"])
 
 
 def test_posting_a_plan_returns_its_id_and_playlist_urls(created):

@@ -27,9 +27,16 @@ def test_unusable_settings_are_refused_with_the_reason(environ):
         settings_from_env(environ)
 
 
-def test_database_url_is_refused_until_the_postgresql_store_exists():
-    with pytest.raises(ConfigError, match="PostgreSQL"):
-        settings_from_env({"DATABASE_URL": "postgresql://127.0.0.1/test"})
+def test_a_postgresql_database_url_is_taken_and_anything_else_refused():
+    assert settings_from_env({"DATABASE_URL": "postgresql://127.0.0.1/test"}).database_url == "postgresql://127.0.0.1/test"
+    with pytest.raises(ConfigError, match="postgresql://"):
+        settings_from_env({"DATABASE_URL": "mysql://127.0.0.1/test"})
+
+
+def test_the_admin_token_and_signing_key_stay_out_of_the_settings_repr():
+    settings = settings_from_env({"HLS_ADMIN_TOKEN": "s3cret-token", "HLS_SIGNING_KEY": "k3y"})
+    assert settings.admin_token == "s3cret-token"
+    assert "s3cret" not in repr(settings) and "k3y" not in repr(settings)
 
 
 def test_defaults_listen_on_loopback_with_data_under_the_working_directory():

@@ -1,0 +1,79 @@
+"""Workouts: the stored plan with its timeline summary, and plans generated from a request."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.config import Settings
+
+
+@pytest.fixture(scope="module")
+def client(new_data_dir):
+    with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as test_client:
+        yield test_client
+
+
+def test_a_workout_comes_with_its_timeline_summary(client):
+    plan = {
+        "items": [{"exercise_id": "squat", "work_seconds": 30, "rest_seconds": 15}] * 2,
+        "rounds": 3,
+        "rest_between_rounds_seconds": 45,
+    }
+    identifier = client.post("/api/plans", json=plan).json()["id"]
+    workout = client.get(f"/api/workouts/{identifier}").json()
+    summary = workout["summary"]
+    assert summary["rounds"] == 3 and summary["exercises_per_round"] == 2
+    assert summary["work_seconds"] == 6 * 30
+    assert summary["rest_seconds"] == 3 * 15 + 2 * 45
+    assert summary["total_seconds"] == 3 + 180 + 135 + 4
+    assert sum(block["seconds"] for block in summary["blocks"]) == summary["total_seconds"]
+    assert workout["playlist_url"].endswith(f"/hls/{identifier}/master.m3u8")
+    assert client.get("/api/workouts/0123456789abcdef0123").status_code == 404
+
+
+def test_a_sentence_becomes_a_stored_plan_of_the_asked_length_with_reasons(client):
+    response = client.post("/api/generate-training", json={"text": "20 min low-impact legs, beginner", "seed": 3})
+    assert response.status_code in (200, 201), response.text
+    body = response.json()
+    assert abs(body["summary"]["total_seconds"] - 20 * 60) <= 60
+    used = {item["exercise_id"] for item in body["plan"]["items"]}
+    assert used <= {"squat", "lunge"} and used  # legs, no jumping, beginner-or-easier gives squat
+    assert body["explanation"] and all(isinstance(line, str) for line in body["explanation"])
+    assert client.get(body["playlist_url"]).status_code == 200
+
+
+def test_generation_is_deterministic_for_a_seed(client):
+    request = {"duration_minutes": 15, "intensity": "high", "seed": 11}
+    first, again = (
+        client.post("/api/generate-training", json=request),
+        client.post("/api/generate-training", json=request),
+    )
+    assert first.json()["id"] == again.json()["id"]
+    assert again.status_code == 200  # the same plan: already stored
+
+
+def test_a_request_nothing_can_satisfy_is_a_422_saying_why(client):
+    # the only beginner cardio move (jumping jack) jumps
+    response = client.post(
+        "/api/generate-training",
+        json={"duration_minutes": 10, "focus": ["cardio"], "no_jump": True, "difficulty": "beginner"},
+    )
+    assert response.status_code == 422 and "no exercise" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "request_body", [{}, {"duration_minutes": 2}, {"duration_minutes": 10, "colour": "red"}, {"duration_minutes": "10"}]
+)
+def test_malformed_generation_requests_are_a_422_naming_the_field(client, request_body):
+    response = client.post("/api/generate-training", json=request_body)
+    assert response.status_code == 422
+    assert response.json()["fields"]
+
+
+def test_a_body_over_64_kb_is_a_413(client):
+    response = client.post(
+        "/api/generate-training", content=b"{" + b" " * (70 * 1024) + b"}", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
