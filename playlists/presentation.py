@@ -47,10 +47,9 @@ class Presentation:
 
     def multivariant_playlist(self, codecs: dict[str, str]) -> MultivariantPlaylist:
         """`codecs` maps rendition name to its RFC 6381 string, read off the real encoder."""
-        shortest = min(segment.duration for segment in self.segments)
         variants = []
         for rendition in self.renditions:
-            peak, average = declared_bandwidth(rendition, shortest)
+            peak, average = declared_bandwidth(rendition)
             variants.append(
                 VariantStream(
                     bandwidth=peak,

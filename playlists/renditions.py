@@ -1,8 +1,15 @@
-"""Renditions: the picture sizes and rate limits each media playlist is encoded at.
+"""Renditions: the ladder of picture sizes and bit rates a presentation is offered at.
 
-The peak-rate bound here is what lets the multivariant playlist declare an
-honest BANDWIDTH before any segment exists: x264's VBV caps what any segment
-can contain (see `declared_bandwidth`).
+Every rendition is encoded at a constant bit rate with HRD filler (x264
+`nal-hrd=cbr`, `vbv-maxrate = bitrate`), so what the multivariant playlist
+declares before any segment exists is what every segment then carries: the
+measured peak and average segment bit rates (RFC 8216 4.3.4.2) come within a
+few per cent of `declared_bandwidth`, whatever the picture shows. Capped VBR
+would save bits on static screens, but its actual rate cannot be known up
+front, and players choose renditions by the declared numbers.
+
+Audio is muxed into every rendition (the same AAC track in each): every client
+plays muxed TS and fMP4, and switching video never switches audio.
 """
 
 from __future__ import annotations
@@ -11,14 +18,15 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-VBV_INITIAL_FILL = Fraction(9, 10)
-"""x264's default vbv-init: a fresh encoder starts with its buffer 90% full."""
-
-TS_VIDEO_OVERHEAD = Fraction(105, 100)
-"""188-byte TS packets carrying 184 payload bytes, PES headers and PCR adaptation fields."""
+TS_VIDEO_OVERHEAD = Fraction(104, 100)
+"""188-byte TS packets carrying 184 payload bytes, PES headers, PCR adaptation fields and PSI, for CBR video
+(measured 1.5-3 % on whole plans at every rung; the rest is margin so the declared peak is never below)."""
 
 TS_AUDIO_OVERHEAD = Fraction(125, 100)
 """A ~340-byte AAC frame needs two TS packets plus its PES and ADTS headers."""
+
+START_RENDITION = "720p"
+"""Listed first in the multivariant playlist: the variant players start with before they measure anything."""
 
 
 @dataclass(frozen=True)
@@ -26,44 +34,54 @@ class Rendition:
     name: str
     width: int
     height: int
-    video_maxrate: int
-    """Peak video bit rate (bits/s) enforced by the encoder's VBV."""
+    video_bitrate: int
+    """Constant video bit rate (bits/s), enforced with HRD filler."""
     video_bufsize: int
-    """VBV buffer (bits)."""
+    """VBV buffer (bits): one second of video, which bounds a segment's rate over any stretch."""
     audio_bitrate: int
-    crf: int
     preset: str
     h264_level: str
+    """Level for the picture size and rate; Apple devices play constrained baseline at these levels."""
 
     @property
     def resolution(self) -> str:
         return f"{self.width}x{self.height}"
 
 
-DEFAULT_RENDITIONS: tuple[Rendition, ...] = (
-    Rendition(
-        name="720p",
-        width=1280,
-        height=720,
-        video_maxrate=3_000_000,
-        video_bufsize=3_000_000,
+def _rung(name: str, width: int, height: int, video_bitrate: int, level: str) -> Rendition:
+    return Rendition(
+        name=name,
+        width=width,
+        height=height,
+        video_bitrate=video_bitrate,
+        video_bufsize=video_bitrate,
         audio_bitrate=128_000,
-        crf=23,
         preset="ultrafast",
-        h264_level="3.1",
-    ),
+        h264_level=level,
+    )
+
+
+DEFAULT_RENDITIONS: tuple[Rendition, ...] = (
+    _rung("720p", 1280, 720, 3_000_000, "3.1"),
+    _rung("360p", 640, 360, 800_000, "3.0"),
+    _rung("540p", 960, 540, 1_600_000, "3.1"),
+    _rung("1080p", 1920, 1080, 5_500_000, "4.0"),
 )
+"""The default ladder, START_RENDITION first (bit rates after Apple's HLS authoring table, for 30 fps)."""
 
 
-def declared_bandwidth(rendition: Rendition, shortest_segment: Fraction) -> tuple[int, int]:
-    """(BANDWIDTH, AVERAGE-BANDWIDTH) in bits/s that no rendered segment can exceed.
+def rendition_named(name: str, renditions: tuple[Rendition, ...] = DEFAULT_RENDITIONS) -> Rendition:
+    for rendition in renditions:
+        if rendition.name == name:
+            return rendition
+    raise KeyError(name)
 
-    A segment of d seconds holds at most maxrate*d + initial VBV fill bits of
-    video, so the peak per-segment rate is bounded by the shortest segment. The
-    long-run average cannot exceed maxrate, which bounds AVERAGE-BANDWIDTH.
+
+def declared_bandwidth(rendition: Rendition) -> tuple[int, int]:
+    """(BANDWIDTH, AVERAGE-BANDWIDTH) in bits/s: what every stretch of segments carries, plus TS overhead.
+
+    With CBR filler the peak and the average are the same rate; both are declared from it, a little above
+    what is measured, never below.
     """
-    video_peak = rendition.video_maxrate + VBV_INITIAL_FILL * rendition.video_bufsize / shortest_segment
-    audio = rendition.audio_bitrate * TS_AUDIO_OVERHEAD
-    peak = video_peak * TS_VIDEO_OVERHEAD + audio
-    average = rendition.video_maxrate * TS_VIDEO_OVERHEAD + audio
-    return math.ceil(peak), math.ceil(average)
+    rate = rendition.video_bitrate * TS_VIDEO_OVERHEAD + rendition.audio_bitrate * TS_AUDIO_OVERHEAD
+    return math.ceil(rate), math.ceil(rate)

@@ -78,9 +78,7 @@ def make_background(width: int, height: int) -> np.ndarray:
     top = np.array(BACKGROUND_TOP_RGB, dtype=np.float64)
     bottom = np.array(BACKGROUND_BOTTOM_RGB, dtype=np.float64)
     rgb = (top + (bottom - top) * ramp).repeat(width, axis=1).round().astype(np.uint8)
-    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
-        format="yuv420p", dst_colorspace=OUTPUT_COLORSPACE
-    )
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p", dst_colorspace=OUTPUT_COLORSPACE)
     return pack_yuv420p(*(plane_array(p) for p in frame.planes))
 
 
@@ -185,6 +183,15 @@ class FrameLibrary:
                 self._evict()
                 self._key_locks.pop(key, None)
             return decoded
+
+    @property
+    def budget(self) -> int:
+        return self._budget
+
+    @staticmethod
+    def estimate(clip: ClipRef, rendition: Rendition) -> int:
+        """Bytes a clip's decoded frames take at a rendition's size (its frames plus the rest still)."""
+        return (clip.frames + 1) * rendition.width * rendition.height * 3 // 2
 
     @property
     def prepared(self) -> int:

@@ -47,6 +47,8 @@ def x264_options(rendition: Rendition) -> dict[str, str]:
             "scenecut=0",
             "bframes=0",
             "open-gop=0",
+            # constant rate with filler: every segment carries the declared bit rate (playlists.renditions)
+            "nal-hrd=cbr",
             # the pictures are BT.709 (segmenter.frames.OUTPUT_COLORSPACE); say so in the VUI
             "colorprim=bt709",
             "transfer=bt709",
@@ -55,8 +57,8 @@ def x264_options(rendition: Rendition) -> dict[str, str]:
     )
     return {
         "preset": rendition.preset,
-        "crf": str(rendition.crf),
-        "maxrate": str(rendition.video_maxrate),
+        "b": str(rendition.video_bitrate),
+        "maxrate": str(rendition.video_bitrate),
         "bufsize": str(rendition.video_bufsize),
         "level": rendition.h264_level,
         "x264-params": params,
@@ -71,6 +73,7 @@ def configure_video_stream(stream: av.video.stream.VideoStream, rendition: Rendi
     stream.codec_context.time_base = Fraction(1, fps)
     stream.codec_context.framerate = Fraction(fps)
     stream.codec_context.thread_count = ENCODER_THREADS
+    stream.bit_rate = rendition.video_bitrate
     stream.options = x264_options(rendition)
 
 

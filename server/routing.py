@@ -70,7 +70,7 @@ def plan_document(request: Request, identifier: str, presentation: Presentation)
 async def health(request: Request) -> Response:
     """Alive, plus start-up warming progress and render counts (until /metrics exists)."""
     streaming = service(request)
-    total = len(streaming.catalogue.exercises) * len(streaming.renditions)
+    total = len(streaming.warm_plan())
     body = {
         "status": "ok",
         "clips_prepared": streaming.frames.prepared,

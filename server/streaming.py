@@ -101,18 +101,31 @@ class StreamingService:
         self._warmer = threading.Thread(target=self._warm, name="clip-warmer", daemon=True)
         self._warmer.start()
 
+    def warm_plan(self) -> list[tuple[str, Rendition]]:
+        """(exercise, rendition) pairs prepared at start-up: rendition by rendition in ladder order
+        (the start rendition first), as many as the frame budget holds; the rest are decoded when a
+        player first asks for them, so warming never evicts what it prepared a moment before."""
+        plan, total = [], 0
+        for rendition in self.renditions:
+            for exercise in self.catalogue.list():
+                size = FrameLibrary.estimate(self.clip_ref(exercise.id), rendition)
+                if total + size > self.frames.budget:
+                    return plan
+                plan.append((exercise.id, rendition))
+                total += size
+        return plan
+
     def _warm(self) -> None:
         names = [exercise.name for exercise in self.catalogue.list()]
-        for rendition in self.renditions:  # font work first: it is quick and every first segment needs it
-            warm_stamps(rendition.width, rendition.height, names)
-        for exercise in self.catalogue.list():
-            for rendition in self.renditions:
-                if self._stop_warming.is_set():
-                    return
-                try:
-                    self.frames.clip_frames(self.clip_ref(exercise.id), rendition)
-                except Exception:  # a broken clip must not stop the others; requests report it
-                    log.exception("could not prepare clip %s for %s", exercise.id, rendition.name)
+        start = self.renditions[0]  # font work first: it is quick and every first segment needs it
+        warm_stamps(start.width, start.height, names)
+        for exercise_id, rendition in self.warm_plan():
+            if self._stop_warming.is_set():
+                return
+            try:
+                self.frames.clip_frames(self.clip_ref(exercise_id), rendition)
+            except Exception:  # a broken clip must not stop the others; requests report it
+                log.exception("could not prepare clip %s for %s", exercise_id, rendition.name)
 
     async def close(self) -> None:
         self._stop_warming.set()

@@ -5,7 +5,7 @@ import m3u8
 
 from playlists.plan import Plan
 from playlists.presentation import build_presentation
-from playlists.renditions import DEFAULT_RENDITIONS, declared_bandwidth
+from playlists.renditions import DEFAULT_RENDITIONS, START_RENDITION, declared_bandwidth
 
 PLAN = Plan.model_validate(
     {
@@ -17,7 +17,12 @@ PLAN = Plan.model_validate(
         "rest_between_rounds_seconds": 30,
     }
 )
-CODECS = {"720p": "avc1.42c01f,mp4a.40.2"}
+CODECS = {
+    "720p": "avc1.42c01f,mp4a.40.2",
+    "360p": "avc1.42c01e,mp4a.40.2",
+    "540p": "avc1.42c01f,mp4a.40.2",
+    "1080p": "avc1.42c028,mp4a.40.2",
+}
 
 
 def test_media_playlist_is_a_complete_vod_playlist():
@@ -61,20 +66,29 @@ def test_multivariant_playlist_declares_every_attribute_players_need():
     assert "#EXT-X-INDEPENDENT-SEGMENTS\n" in text
     playlist = m3u8.loads(text)
     assert playlist.is_variant
-    (variant,) = playlist.playlists
-    info = variant.stream_info
-    assert info.codecs == CODECS["720p"]
-    assert info.resolution == (1280, 720)
-    assert "FRAME-RATE=30.000" in text
-    assert variant.uri == "720p/index.m3u8"
-    shortest = min(s.duration for s in presentation.segments)
-    assert (info.bandwidth, info.average_bandwidth) == declared_bandwidth(DEFAULT_RENDITIONS[0], shortest)
-    assert info.average_bandwidth <= info.bandwidth
+    variants = playlist.playlists
+    assert [v.uri for v in variants] == ["720p/index.m3u8", "360p/index.m3u8", "540p/index.m3u8", "1080p/index.m3u8"]
+    assert text.count("FRAME-RATE=30.000") == 4
+    for variant, rendition in zip(variants, DEFAULT_RENDITIONS, strict=True):
+        info = variant.stream_info
+        assert info.codecs == CODECS[rendition.name]
+        assert info.resolution == (rendition.width, rendition.height)
+        assert (info.bandwidth, info.average_bandwidth) == declared_bandwidth(rendition)
+        assert info.average_bandwidth <= info.bandwidth
 
 
-def test_declared_peak_bandwidth_grows_as_segments_shorten():
-    rendition = DEFAULT_RENDITIONS[0]
-    long_peak, average = declared_bandwidth(rendition, Fraction(6))
-    short_peak, same_average = declared_bandwidth(rendition, Fraction(2))
-    assert short_peak > long_peak > rendition.video_maxrate + rendition.audio_bitrate
-    assert average == same_average
+def test_the_ladder_climbs_in_size_and_rate_and_starts_at_720p():
+    first, *rest = DEFAULT_RENDITIONS
+    assert first.name == START_RENDITION == "720p"
+    ordered = sorted(DEFAULT_RENDITIONS, key=lambda r: r.height)
+    assert [r.name for r in ordered] == ["360p", "540p", "720p", "1080p"]
+    rates = [declared_bandwidth(r)[0] for r in ordered]
+    assert rates == sorted(rates) and len(set(rates)) == 4
+    for rendition in ordered:
+        assert rendition.width * 9 == rendition.height * 16 and rendition.height % 2 == 0
+
+
+def test_declared_bandwidth_covers_video_audio_and_ts_packaging():
+    for rendition in DEFAULT_RENDITIONS:
+        peak, average = declared_bandwidth(rendition)
+        assert peak == average > rendition.video_bitrate + rendition.audio_bitrate

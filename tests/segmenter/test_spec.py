@@ -25,7 +25,7 @@ def test_the_key_is_the_same_on_every_node_whatever_the_local_path():
 def test_the_key_changes_with_the_clip_content_the_rendition_and_the_segment():
     assert key(CLIP) != key(replace(CLIP, version="v2"))
     assert key(CLIP) != key(CLIP, index=2)
-    other = replace(DEFAULT_RENDITIONS[0], crf=28)
+    other = replace(DEFAULT_RENDITIONS[0], video_bitrate=2_500_000)
     spec = build_segment_spec(PRESENTATION, other, 1, {"squat": CLIP})
     assert spec_key(spec) != key(CLIP)
 

@@ -42,7 +42,9 @@ def created(client):
 def test_health_answers_ok_with_clip_preparation_progress(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
-    assert body["clips_total"] == 6 and 0 <= body["clips_prepared"] <= 6
+    # every clip at the start rendition at least, as many renditions as the frame budget holds
+    assert 6 <= body["clips_total"] <= 6 * 4
+    assert 0 <= body["clips_prepared"] <= body["clips_total"]
 
 
 def test_exercises_list_the_catalogue_without_server_paths(client):
@@ -186,8 +188,11 @@ def test_segments_are_mpeg_ts_with_cors_for_any_origin(client, created):
 def test_cors_preflight_is_answered(client, created):
     response = client.options(
         "/api/plans",
-        headers={"origin": "https://coach.example", "access-control-request-method": "POST",
-                 "access-control-request-headers": "content-type"},
+        headers={
+            "origin": "https://coach.example",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+        },
     )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] in ("*", "https://coach.example")
@@ -287,7 +292,9 @@ def test_asking_for_a_segment_renders_the_next_ones_in_the_background(new_data_d
         deadline = time.monotonic() + 60
         while service.segments.renders < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        while (service.segments.is_rendering_any() or service.pool.queued(Priority.AHEAD)) and time.monotonic() < deadline:
+        while (
+            service.segments.is_rendering_any() or service.pool.queued(Priority.AHEAD)
+        ) and time.monotonic() < deadline:
             time.sleep(0.05)
         renders = service.segments.renders
         assert renders == 3  # segment 1, then 2 and 3 ahead of the player
