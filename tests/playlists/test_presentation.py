@@ -1,5 +1,4 @@
 import math
-from fractions import Fraction
 
 import m3u8
 
@@ -78,7 +77,7 @@ def test_multivariant_playlist_declares_every_attribute_players_need():
 
 
 def test_the_ladder_climbs_in_size_and_rate_and_starts_at_720p():
-    first, *rest = DEFAULT_RENDITIONS
+    first = DEFAULT_RENDITIONS[0]
     assert first.name == START_RENDITION == "720p"
     ordered = sorted(DEFAULT_RENDITIONS, key=lambda r: r.height)
     assert [r.name for r in ordered] == ["360p", "540p", "720p", "1080p"]
