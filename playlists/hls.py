@@ -13,6 +13,9 @@ from fractions import Fraction
 HLS_VERSION = 3
 """Decimal EXTINF needs version 3; nothing here needs more (RFC 8216 section 7)."""
 
+IFRAME_PLAYLIST_VERSION = 4
+"""EXT-X-I-FRAMES-ONLY needs version 4 (RFC 8216 section 7)."""
+
 EXTINF_DECIMALS = 6
 
 
@@ -51,6 +54,46 @@ class MediaPlaylist:
 
 
 @dataclass(frozen=True)
+class IFramePlaylist:
+    """A VOD I-frame playlist: one entry per keyframe, each lasting until the next keyframe.
+
+    Every entry's URI is a resource holding only that keyframe, so no EXT-X-BYTERANGE is needed.
+    """
+
+    target_duration: int
+    keyframes: tuple[MediaSegmentEntry, ...]
+
+    def render(self) -> str:
+        head = (
+            "#EXTM3U\n"
+            f"#EXT-X-VERSION:{IFRAME_PLAYLIST_VERSION}\n"
+            f"#EXT-X-TARGETDURATION:{self.target_duration}\n"
+            "#EXT-X-MEDIA-SEQUENCE:0\n"
+            "#EXT-X-PLAYLIST-TYPE:VOD\n"
+            "#EXT-X-INDEPENDENT-SEGMENTS\n"
+            "#EXT-X-I-FRAMES-ONLY\n"
+        )
+        return head + "".join(entry.render() for entry in self.keyframes) + "#EXT-X-ENDLIST\n"
+
+
+@dataclass(frozen=True)
+class IFrameStream:
+    """An EXT-X-I-FRAME-STREAM-INF line of the multivariant playlist (video codec only)."""
+
+    bandwidth: int
+    codecs: str
+    width: int
+    height: int
+    uri: str
+
+    def render(self) -> str:
+        return (
+            f'#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH={self.bandwidth},CODECS="{self.codecs}",'
+            f'RESOLUTION={self.width}x{self.height},URI="{self.uri}"\n'
+        )
+
+
+@dataclass(frozen=True)
 class VariantStream:
     """An EXT-X-STREAM-INF entry of the multivariant playlist."""
 
@@ -78,7 +121,9 @@ class VariantStream:
 @dataclass(frozen=True)
 class MultivariantPlaylist:
     variants: tuple[VariantStream, ...]
+    iframe_streams: tuple[IFrameStream, ...] = ()
 
     def render(self) -> str:
         head = f"#EXTM3U\n#EXT-X-VERSION:{HLS_VERSION}\n#EXT-X-INDEPENDENT-SEGMENTS\n"
-        return head + "".join(variant.render() for variant in self.variants)
+        body = "".join(variant.render() for variant in self.variants)
+        return head + body + "".join(stream.render() for stream in self.iframe_streams)

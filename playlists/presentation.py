@@ -9,18 +9,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from playlists.hls import MediaPlaylist, MediaSegmentEntry, MultivariantPlaylist, VariantStream
+from playlists.hls import (
+    IFramePlaylist,
+    IFrameStream,
+    MediaPlaylist,
+    MediaSegmentEntry,
+    MultivariantPlaylist,
+    VariantStream,
+)
 from playlists.plan import Plan
-from playlists.renditions import Rendition, declared_bandwidth
+from playlists.renditions import Rendition, declared_bandwidth, declared_iframe_bandwidth
 from playlists.segments import Segment, cut_segments, target_duration
 from playlists.timeline import Timeline, compile_plan
 
 MEDIA_PLAYLIST_NAME = "index.m3u8"
 SEGMENT_EXTENSION = ".ts"
+IFRAME_PLAYLIST_NAME = "iframes.m3u8"
+IFRAME_DIRECTORY = "iframe"
 
 
 def segment_uri(index: int) -> str:
     return f"{index}{SEGMENT_EXTENSION}"
+
+
+def iframe_uri(index: int) -> str:
+    return f"{IFRAME_DIRECTORY}/{index}{SEGMENT_EXTENSION}"
+
+
+def iframe_playlist_uri(rendition: Rendition) -> str:
+    return f"{rendition.name}/{IFRAME_PLAYLIST_NAME}"
 
 
 def media_playlist_uri(rendition: Rendition) -> str:
@@ -45,6 +62,11 @@ class Presentation:
         entries = tuple(MediaSegmentEntry(s.duration, segment_uri(s.index)) for s in self.segments)
         return MediaPlaylist(target_duration(self.segments), entries)
 
+    def iframe_playlist(self) -> IFramePlaylist:
+        """One keyframe per segment (each segment's first frame), lasting the segment's duration."""
+        keyframes = tuple(MediaSegmentEntry(s.duration, iframe_uri(s.index)) for s in self.segments)
+        return IFramePlaylist(target_duration(self.segments), keyframes)
+
     def multivariant_playlist(self, codecs: dict[str, str]) -> MultivariantPlaylist:
         """`codecs` maps rendition name to its RFC 6381 string, read off the real encoder."""
         variants = []
@@ -61,7 +83,18 @@ class Presentation:
                     uri=media_playlist_uri(rendition),
                 )
             )
-        return MultivariantPlaylist(tuple(variants))
+        shortest = min(segment.duration for segment in self.segments)
+        iframes = tuple(
+            IFrameStream(
+                bandwidth=declared_iframe_bandwidth(rendition, shortest, self.timeline.fps),
+                codecs=codecs[rendition.name].split(",")[0],
+                width=rendition.width,
+                height=rendition.height,
+                uri=iframe_playlist_uri(rendition),
+            )
+            for rendition in self.renditions
+        )
+        return MultivariantPlaylist(tuple(variants), iframes)
 
 
 def build_presentation(plan: Plan, renditions: tuple[Rendition, ...]) -> Presentation:

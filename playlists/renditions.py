@@ -77,6 +77,17 @@ def rendition_named(name: str, renditions: tuple[Rendition, ...] = DEFAULT_RENDI
     raise KeyError(name)
 
 
+VBV_INITIAL_FILL = Fraction(9, 10)
+"""x264's default vbv-init: a fresh encoder starts with its buffer 90 % full, all of which its IDR may use."""
+
+
+def declared_iframe_bandwidth(rendition: Rendition, shortest_interval: Fraction, fps: int) -> int:
+    """BANDWIDTH of the I-frame stream: no keyframe can exceed the initial VBV fill plus one frame's share
+    of the rate, and the shortest interval between keyframes makes that the highest rate."""
+    keyframe_bits = VBV_INITIAL_FILL * rendition.video_bufsize + Fraction(rendition.video_bitrate, fps)
+    return math.ceil(keyframe_bits * TS_VIDEO_OVERHEAD / shortest_interval)
+
+
 def declared_bandwidth(rendition: Rendition) -> tuple[int, int]:
     """(BANDWIDTH, AVERAGE-BANDWIDTH) in bits/s: what every stretch of segments carries, plus TS overhead.
 

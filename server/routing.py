@@ -7,6 +7,8 @@ GET  /api/plans/{plan_id}
 GET  /hls/{plan_id}/master.m3u8               multivariant playlist
 GET  /hls/{plan_id}/{rendition}/index.m3u8    media playlist
 GET  /hls/{plan_id}/{rendition}/{index}.ts    media segment, rendered on request
+GET  /hls/{plan_id}/{rendition}/iframes.m3u8  I-frame playlist (trick play)
+GET  /hls/{plan_id}/{rendition}/iframe/{index}.ts  segment `index`'s keyframe alone
 
 The catalogue's routes are in `server.catalogue_routes`, workouts in `server.workout_routes`.
 """
@@ -116,6 +118,19 @@ async def media_playlist(request: Request) -> Response:
     return playlist_response(request, text)
 
 
+async def iframe_playlist(request: Request) -> Response:
+    text = await service(request).iframe_playlist(checked_plan_id(request), request.path_params["rendition"])
+    return playlist_response(request, text)
+
+
+async def iframe(request: Request) -> Response:
+    streaming = service(request)
+    data, key = await streaming.iframe(
+        checked_plan_id(request), request.path_params["rendition"], request.path_params["index"]
+    )
+    return segment_response(request, data, key)
+
+
 async def media_segment(request: Request) -> Response:
     """Waits for the segment, but stops waiting if the player hangs up, so a render
     nobody wants any more can be dropped from the queue."""
@@ -147,4 +162,6 @@ ROUTES = [
     Route("/hls/{plan_id}/master.m3u8", multivariant_playlist, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/index.m3u8", media_playlist, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/{index:int}.ts", media_segment, methods=["GET"]),
+    Route("/hls/{plan_id}/{rendition}/iframes.m3u8", iframe_playlist, methods=["GET"]),
+    Route("/hls/{plan_id}/{rendition}/iframe/{index:int}.ts", iframe, methods=["GET"]),
 ]

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from assets.catalogue import Catalogue
@@ -22,6 +23,7 @@ from playlists.renditions import Rendition
 from segmenter.cache import SegmentCache
 from segmenter.codecs import codecs_attribute
 from segmenter.frames import FrameLibrary
+from segmenter.iframes import render_iframe
 from segmenter.overlays import warm_stamps
 from segmenter.pool import Job, PoolOverloaded, Priority, RenderPool
 from segmenter.render import render_segment
@@ -38,6 +40,8 @@ from server.errors import ClipUnavailable, InvalidPlan, NotFound, Overloaded
 from server.exercises import ExerciseCatalogue
 
 PRESENTATION_CACHE_SIZE = 256
+IFRAME_KEY_PREFIX = "iframe:"
+"""An I-frame resource is cached beside its segment, under the segment's key with this prefix."""
 log = logging.getLogger(__name__)
 
 
@@ -227,6 +231,35 @@ class StreamingService:
             self._builders.popitem(last=False)
         return builder
 
+    async def iframe_playlist(self, identifier: str, rendition_name: str) -> str:
+        presentation = await self.presentation(identifier)
+        self.rendition(presentation, rendition_name)
+        return presentation.iframe_playlist().render()
+
+    async def iframe(self, identifier: str, rendition_name: str, index: int) -> tuple[bytes, str]:
+        """Segment `index`'s keyframe alone (trick play); cached like segments, no look-ahead."""
+        presentation = await self.presentation(identifier)
+        builder = self.spec_builder(presentation, self.rendition(presentation, rendition_name))
+        try:
+            key = IFRAME_KEY_PREFIX + builder.key(index)
+        except SegmentNotFound as error:
+            raise NotFound(str(error)) from None
+
+        async def render() -> bytes:
+            job = self._submit(functools.partial(render_iframe, builder.spec(index), self.frames), Priority.URGENT)
+            return await asyncio.wrap_future(job.future)
+
+        return await self.segments.get_or_render(key, render), key
+
+    def _submit(self, run: Callable[[], bytes], priority: Priority) -> Job:
+        try:
+            job = self.pool.submit(run, priority)
+        except PoolOverloaded as error:
+            raise Overloaded(str(error)) from None
+        if job is None:
+            raise RuntimeError("an urgent render is never skipped")  # submit only skips look-ahead
+        return job
+
     def cached_segment(self, identifier: str, rendition_name: str, index: int) -> tuple[bytes, str] | None:
         """A cache hit answered without a task or a wait (None otherwise: use `segment`).
 
@@ -300,12 +333,7 @@ class StreamingService:
         return data
 
     async def _render(self, key: str, spec: SegmentSpec, priority: Priority) -> bytes:
-        try:
-            job = self.pool.submit(functools.partial(self._produce, key, spec), priority)
-        except PoolOverloaded as error:
-            raise Overloaded(str(error)) from None
-        if job is None:
-            raise RuntimeError("an urgent render is never skipped")  # submit only skips look-ahead
+        job = self._submit(functools.partial(self._produce, key, spec), priority)
         return await self._await_job(key, job)
 
     async def _await_job(self, key: str, job: Job) -> bytes:

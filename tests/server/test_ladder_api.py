@@ -1,0 +1,63 @@
+"""The ABR presentation over HTTP: every rendition listed, I-frame playlists for trick play."""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+
+import av
+import m3u8
+import pytest
+from starlette.testclient import TestClient
+
+from playlists.renditions import DEFAULT_RENDITIONS
+from server.app import create_app
+from server.config import Settings
+
+PLAN = {"items": [{"exercise_id": "squat", "work_seconds": 9, "rest_seconds": 3}], "rounds": 2}
+
+
+@pytest.fixture(scope="module")
+def created(new_data_dir):
+    with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as client:
+        yield client, client.post("/api/plans", json=PLAN).json()
+
+
+def test_the_multivariant_playlist_lists_every_rendition_and_its_iframe_stream(created):
+    client, plan = created
+    playlist = m3u8.loads(client.get(plan["playlist_url"]).text)
+    assert [p.uri for p in playlist.playlists] == [f"{r.name}/index.m3u8" for r in DEFAULT_RENDITIONS]
+    assert [p.uri for p in playlist.iframe_playlists] == [f"{r.name}/iframes.m3u8" for r in DEFAULT_RENDITIONS]
+    for variant, iframes in zip(playlist.playlists, playlist.iframe_playlists, strict=True):
+        assert iframes.iframe_stream_info.codecs == variant.stream_info.codecs.split(",")[0]
+        assert iframes.iframe_stream_info.resolution == variant.stream_info.resolution
+
+
+@pytest.mark.parametrize("rendition", ["360p", "1080p"])
+def test_iframe_playlist_entries_decode_to_single_keyframes_at_the_stated_times(created, rendition):
+    client, plan = created
+    base = plan["playlist_url"].rsplit("/", 1)[0] + f"/{rendition}/"
+    text = client.get(base + "iframes.m3u8").text
+    assert "#EXT-X-I-FRAMES-ONLY" in text and "#EXT-X-VERSION:4" in text
+    playlist = m3u8.loads(text)
+    media = m3u8.loads(client.get(base + "index.m3u8").text)
+    assert [s.duration for s in playlist.segments] == [s.duration for s in media.segments]
+    stated = Fraction(0)
+    for entry in playlist.segments[:4]:
+        data = client.get(base + entry.uri).content
+        with av.open(io.BytesIO(data), format="mpegts") as container:
+            frames = list(container.decode(video=0))
+        assert len(frames) == 1 and frames[0].key_frame
+        assert Fraction(frames[0].pts, 90_000) == stated
+        assert (frames[0].width, frames[0].height) == (
+            next(r.width for r in DEFAULT_RENDITIONS if r.name == rendition),
+            next(r.height for r in DEFAULT_RENDITIONS if r.name == rendition),
+        )
+        stated += Fraction(entry.duration).limit_denominator(30)
+
+
+def test_an_iframe_of_a_segment_that_does_not_exist_is_a_404(created):
+    client, plan = created
+    base = plan["playlist_url"].rsplit("/", 1)[0]
+    assert client.get(f"{base}/720p/iframe/999.ts").status_code == 404
+    assert client.get(f"{base}/999p/iframes.m3u8").status_code == 404
