@@ -24,6 +24,7 @@ from server.catalogue_routes import CATALOGUE_ROUTES
 from server.config import MIB, Settings
 from server.errors import EXCEPTION_HANDLERS
 from server.exercises import ExerciseCatalogue
+from server.picture_routes import PICTURE_ROUTES
 from server.routing import ROUTES
 from server.streaming import StreamingService
 from server.workout_routes import WORKOUT_ROUTES
@@ -113,5 +114,5 @@ def create_app(settings: Settings) -> Starlette:
             max_age=3600,
         )
     ]
-    routes = [*ROUTES, *CATALOGUE_ROUTES, *WORKOUT_ROUTES]
+    routes = [*ROUTES, *CATALOGUE_ROUTES, *WORKOUT_ROUTES, *PICTURE_ROUTES]
     return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
