@@ -1,23 +1,28 @@
-"""Render one segment spec to MPEG-TS bytes.
+"""Render one segment spec to bytes: MPEG-TS, or an fMP4 media segment.
 
 The only function here with side effects beyond CPU is reading clips through
-the frame library; the output depends on the spec alone.
+the frame library; the output depends on the spec alone. Both containers get
+the same encoders, fed the same frames: only the packaging differs.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
 from itertools import chain
 
 import av
 
-from playlists.media import AUDIO_SAMPLE_RATE
+from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE
 from segmenter.audio import audio_frames, owns_packet
+from segmenter.avcc import ENCODER_HOST_FORMAT, AvccError
+from segmenter.cmaf import CmafError, segment_fragment
 from segmenter.frames import FrameLibrary
 from segmenter.music import music_samples
 from segmenter.prefetch import prefetched
-from segmenter.spec import SegmentSpec
+from segmenter.spec import Container, SegmentSpec
 from segmenter.transport import FIRST_ES_PID, PMT_PID, finish_segment
 from segmenter.video import FramePool, configure_video_stream, video_frames
 
@@ -45,36 +50,36 @@ def encode_audio(stream: av.audio.stream.AudioStream, spec: SegmentSpec) -> list
     return packets
 
 
-def render_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
-    """Encode video and audio side by side; mux on this thread only.
+def encode_segment(
+    container: av.container.OutputContainer,
+    spec: SegmentSpec,
+    library: FrameLibrary,
+    take_video: Callable[[av.Packet], None],
+) -> list[av.Packet]:
+    """Encode video and audio side by side; hand each video packet to `take_video`
+    as it comes and return the owned audio packets.
 
     The header is written (and both encoders opened) before the audio thread
     starts, so the two threads never touch the same FFmpeg context; frames are
     drawn a few ahead of the video encoder (`segmenter.prefetch`).
     """
-    buffer = io.BytesIO()
-    container = av.open(buffer, "w", format=TS_FORMAT, options=TS_OPTIONS)
-    try:
-        video = container.add_stream("libx264", rate=spec.fps)
-        configure_video_stream(video, spec.rendition, spec.fps)
-        audio = container.add_stream("aac", rate=AUDIO_SAMPLE_RATE, layout="stereo")
-        audio.bit_rate = spec.rendition.audio_bitrate
-        container.start_encoding()
+    video = container.add_stream("libx264", rate=spec.fps)
+    configure_video_stream(video, spec.rendition, spec.fps)
+    audio = container.add_stream("aac", rate=AUDIO_SAMPLE_RATE, layout="stereo")
+    audio.bit_rate = spec.rendition.audio_bitrate
+    container.start_encoding()
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio") as helper:
-            audio_job = helper.submit(encode_audio, audio, spec)
-            video_packets = 0
-            pool = FramePool(spec.rendition.width, spec.rendition.height)
-            for frame in chain(prefetched(video_frames(spec, library, pool), FRAMES_AHEAD), [None]):
-                for packet in video.encode(frame):
-                    container.mux(packet)
-                    video_packets += 1
-                if frame is not None:
-                    pool.release(frame)
-            audio_packets = audio_job.result()
-        container.mux(audio_packets)
-    finally:
-        container.close()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio") as helper:
+        audio_job = helper.submit(encode_audio, audio, spec)
+        video_packets = 0
+        pool = FramePool(spec.rendition.width, spec.rendition.height)
+        for frame in chain(prefetched(video_frames(spec, library, pool), FRAMES_AHEAD), [None]):
+            for packet in video.encode(frame):
+                take_video(packet)
+                video_packets += 1
+            if frame is not None:
+                pool.release(frame)
+        audio_packets = audio_job.result()
 
     expected_audio = spec.audio_end_frame - spec.audio_first_frame
     if video_packets != spec.frames or len(audio_packets) != expected_audio:
@@ -82,4 +87,56 @@ def render_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
             f"segment {spec.index}: encoded {video_packets}/{spec.frames} video and "
             f"{len(audio_packets)}/{expected_audio} audio packets"
         )
+    return audio_packets
+
+
+def render_ts_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
+    """MPEG-TS: video muxed as it is encoded, then the audio; counters fixed up afterwards."""
+    buffer = io.BytesIO()
+    container = av.open(buffer, "w", format=TS_FORMAT, options=TS_OPTIONS)
+    try:
+        audio_packets = encode_segment(container, spec, library, container.mux)
+        container.mux(audio_packets)
+    finally:
+        container.close()
     return finish_segment(buffer.getvalue())
+
+
+def packet_time(packet: av.Packet, stamp: int | None) -> Fraction:
+    if stamp is None or packet.time_base is None:
+        raise RenderError("an encoded packet without a timestamp")
+    return stamp * packet.time_base
+
+
+def render_fmp4_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
+    """fMP4 media segment (see `segmenter.cmaf`); the packets' timestamps must be
+    the ones the fragment's decode times are computed from."""
+    pictures: list[bytes] = []
+    frame_time = Fraction(1, spec.fps)
+
+    def take_video(packet: av.Packet) -> None:
+        expected = (spec.start_frame + len(pictures)) * frame_time
+        if packet_time(packet, packet.pts) != expected or packet_time(packet, packet.dts) != expected:
+            raise RenderError(f"segment {spec.index}: video packet {len(pictures)} is not stamped {expected} s")
+        pictures.append(bytes(packet))
+
+    host = av.open(io.BytesIO(), "w", format=ENCODER_HOST_FORMAT)
+    try:
+        audio_packets = encode_segment(host, spec, library, take_video)
+    finally:
+        host.close()
+    for offset, packet in enumerate(audio_packets):
+        expected = Fraction((spec.audio_first_frame + offset) * AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE)
+        if packet_time(packet, packet.pts) != expected:
+            raise RenderError(f"segment {spec.index}: audio packet {offset} is not stamped {expected} s")
+    try:
+        return segment_fragment(spec, pictures, [bytes(packet) for packet in audio_packets])
+    except (AvccError, CmafError) as error:
+        raise RenderError(f"segment {spec.index}: {error}") from error
+
+
+def render_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
+    """The segment's bytes in the spec's container."""
+    if spec.container == Container.FMP4:
+        return render_fmp4_segment(spec, library)
+    return render_ts_segment(spec, library)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from fractions import Fraction
 
 from assets.catalogue import Exercise
@@ -33,6 +34,15 @@ RENDERER_VERSION = "4"
 
 class SegmentNotFound(LookupError):
     """The presentation has no segment with that index."""
+
+
+class Container(StrEnum):
+    """How a segment's encoded streams are packaged (the same encode either way)."""
+
+    TS = "ts"
+    """MPEG-TS, one self-contained file per segment."""
+    FMP4 = "fmp4"
+    """Fragmented MP4 media segment, decoded after the rendition's shared init segment."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,11 @@ class SegmentSpec:
     cues: tuple[Cue, ...]
     """Cues that sound anywhere in the encoded span, pre- and post-roll included."""
     music: MusicRef | None
+    container: Container = Container.TS
+    """Part of the spec (and so of the cache key): the two containers' bytes differ."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "container", Container(self.container))  # "fmp4" keys like Container.FMP4
 
     @property
     def encoded_audio_frames(self) -> range:
@@ -135,8 +150,10 @@ class SpecBuilder:
         rendition: Rendition,
         clips: Mapping[str, ClipRef],
         music: MusicRef | None = None,
+        container: Container | str = Container.TS,
     ) -> None:
         self.presentation, self.rendition, self.clips, self.music = presentation, rendition, clips, music
+        self.container = Container(container)  # ValueError for an unknown container
         self._cues = timeline_cues(presentation.timeline)
         self._keys: dict[int, str] = {}
 
@@ -173,6 +190,7 @@ class SpecBuilder:
             audio_end_frame=audio_end,
             cues=cues_between(self._cues, encoded_first, encoded_end),
             music=self.music,
+            container=self.container,
         )
 
     def key(self, index: int) -> str:
@@ -188,9 +206,10 @@ def build_segment_spec(
     index: int,
     clips: Mapping[str, ClipRef],
     music: MusicRef | None = None,
+    container: Container | str = Container.TS,
 ) -> SegmentSpec:
     """Slice the timeline for segment `index` of `rendition` (one-off; servers keep a SpecBuilder)."""
-    return SpecBuilder(presentation, rendition, clips, music).spec(index)
+    return SpecBuilder(presentation, rendition, clips, music, container).spec(index)
 
 
 def spec_key(spec: SegmentSpec) -> str:
