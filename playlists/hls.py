@@ -13,6 +13,9 @@ from fractions import Fraction
 HLS_VERSION = 3
 """Decimal EXTINF needs version 3; nothing here needs more (RFC 8216 section 7)."""
 
+MAP_PLAYLIST_VERSION = 6
+"""EXT-X-MAP in a playlist without I-frames needs version 6 (RFC 8216 section 7)."""
+
 IFRAME_PLAYLIST_VERSION = 4
 """EXT-X-I-FRAMES-ONLY needs version 4 (RFC 8216 section 7)."""
 
@@ -40,16 +43,21 @@ class MediaPlaylist:
 
     target_duration: int
     segments: tuple[MediaSegmentEntry, ...]
+    map_uri: str | None = None
+    """The init segment (fMP4) every media segment needs first: one EXT-X-MAP for the whole playlist."""
 
     def render(self) -> str:
+        version = MAP_PLAYLIST_VERSION if self.map_uri else HLS_VERSION
         head = (
             "#EXTM3U\n"
-            f"#EXT-X-VERSION:{HLS_VERSION}\n"
+            f"#EXT-X-VERSION:{version}\n"
             f"#EXT-X-TARGETDURATION:{self.target_duration}\n"
             "#EXT-X-MEDIA-SEQUENCE:0\n"
             "#EXT-X-PLAYLIST-TYPE:VOD\n"
             "#EXT-X-INDEPENDENT-SEGMENTS\n"
         )
+        if self.map_uri:
+            head += f'#EXT-X-MAP:URI="{self.map_uri}"\n'
         return head + "".join(entry.render() for entry in self.segments) + "#EXT-X-ENDLIST\n"
 
 

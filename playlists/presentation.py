@@ -23,13 +23,19 @@ from playlists.segments import Segment, cut_segments, target_duration
 from playlists.timeline import Timeline, compile_plan
 
 MEDIA_PLAYLIST_NAME = "index.m3u8"
+TS = "ts"
+FMP4 = "fmp4"
+CONTAINERS = (TS, FMP4)
+"""MPEG-TS (older players, VLC) and fMP4/CMAF (Safari and modern players), from the same timeline."""
+SEGMENT_EXTENSIONS = {TS: ".ts", FMP4: ".m4s"}
+INIT_SEGMENT_NAME = "init.mp4"
 SEGMENT_EXTENSION = ".ts"
 IFRAME_PLAYLIST_NAME = "iframes.m3u8"
 IFRAME_DIRECTORY = "iframe"
 
 
-def segment_uri(index: int) -> str:
-    return f"{index}{SEGMENT_EXTENSION}"
+def segment_uri(index: int, container: str = TS) -> str:
+    return f"{index}{SEGMENT_EXTENSIONS[container]}"
 
 
 def iframe_uri(index: int) -> str:
@@ -57,18 +63,24 @@ class Presentation:
                 return rendition
         raise KeyError(name)
 
-    def media_playlist(self) -> MediaPlaylist:
+    def media_playlist(self, container: str = TS) -> MediaPlaylist:
         """The same for every rendition: renditions share cut points (interop rule 7)."""
-        entries = tuple(MediaSegmentEntry(s.duration, segment_uri(s.index)) for s in self.segments)
-        return MediaPlaylist(target_duration(self.segments), entries)
+        entries = tuple(MediaSegmentEntry(s.duration, segment_uri(s.index, container)) for s in self.segments)
+        map_uri = INIT_SEGMENT_NAME if container == FMP4 else None
+        return MediaPlaylist(target_duration(self.segments), entries, map_uri)
 
     def iframe_playlist(self) -> IFramePlaylist:
         """One keyframe per segment (each segment's first frame), lasting the segment's duration."""
         keyframes = tuple(MediaSegmentEntry(s.duration, iframe_uri(s.index)) for s in self.segments)
         return IFramePlaylist(target_duration(self.segments), keyframes)
 
-    def multivariant_playlist(self, codecs: dict[str, str]) -> MultivariantPlaylist:
-        """`codecs` maps rendition name to its RFC 6381 string, read off the real encoder."""
+    def multivariant_playlist(self, codecs: dict[str, str], container: str = TS) -> MultivariantPlaylist:
+        """`codecs` maps rendition name to its RFC 6381 string, read off the real encoder.
+
+        The fMP4 multivariant playlist sits one directory down (`fmp4/master.m3u8`); its I-frame
+        streams are the MPEG-TS ones, one directory up.
+        """
+        iframe_prefix = "../" if container == FMP4 else ""
         variants = []
         for rendition in self.renditions:
             peak, average = declared_bandwidth(rendition)
@@ -90,7 +102,7 @@ class Presentation:
                 codecs=codecs[rendition.name].split(",")[0],
                 width=rendition.width,
                 height=rendition.height,
-                uri=iframe_playlist_uri(rendition),
+                uri=iframe_prefix + iframe_playlist_uri(rendition),
             )
             for rendition in self.renditions
         )

@@ -23,8 +23,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     segment_cache_mib: int = 256
     """Encoded segments kept in memory (LRU): about 600 four-second 720p segments."""
-    frame_cache_mib: int = 1024
-    """Decoded clip frames kept in memory (LRU); the six sample clips take about 700 MiB at 720p."""
+    frame_cache_mib: int = 3072
+    """Decoded clip frames kept in memory (LRU). The six sample clips take about 2.8 GiB at all four
+    renditions (700 MiB at 720p alone); a clip not held at the size a player switches to costs 1-5 s to
+    prepare, long enough to stall a player with a short buffer, so size this to the clips in use."""
     render_workers: int = 2
     render_queue: int = 8
     """Segments players wait for that may queue for a render worker; more get 503 + Retry-After."""

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 PLAYLIST_MIME = "application/vnd.apple.mpegurl"
 TS_SEGMENT_MIME = "video/mp2t"
+MP4_SEGMENT_MIME = "video/mp4"
 PLAYLIST_CACHE_CONTROL = "public, max-age=300"
 SEGMENT_CACHE_CONTROL = "public, max-age=86400"
 """A day, not "immutable": replacing an exercise clip changes a segment's bytes (and ETag) at the same URL."""
@@ -56,7 +57,7 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
     return (first, last) if first <= last and first < size else None
 
 
-def segment_response(request: Request, data: bytes, key: str) -> Response:
+def segment_response(request: Request, data: bytes, key: str, media_type: str = TS_SEGMENT_MIME) -> Response:
     """A media segment with a strong ETag (its content key); honours If-None-Match and Range."""
     etag = f'"{key[:32]}"'
     if etag_matches(request, etag):
@@ -65,11 +66,11 @@ def segment_response(request: Request, data: bytes, key: str) -> Response:
     requested = request.headers.get("range", "")
     if not RANGE_RE.match(requested.strip()) or request.headers.get("if-range") not in (None, etag):
         # no range, one we do not serve (several ranges, other units), or an outdated If-Range: whole body
-        return Response(data, media_type=TS_SEGMENT_MIME, headers=headers)
+        return Response(data, media_type=media_type, headers=headers)
     span = byte_range(requested, len(data))
     if span is None:
         headers["Content-Range"] = f"bytes */{len(data)}"
         return Response(status_code=416, headers=headers)
     first, last = span
     headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
-    return Response(data[first : last + 1], status_code=206, media_type=TS_SEGMENT_MIME, headers=headers)
+    return Response(data[first : last + 1], status_code=206, media_type=media_type, headers=headers)

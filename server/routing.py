@@ -8,6 +8,8 @@ GET  /hls/{plan_id}/master.m3u8               multivariant playlist
 GET  /hls/{plan_id}/{rendition}/index.m3u8    media playlist
 GET  /hls/{plan_id}/{rendition}/{index}.ts    media segment, rendered on request
 GET  /hls/{plan_id}/{rendition}/iframes.m3u8  I-frame playlist (trick play)
+GET  /hls/{plan_id}/fmp4/master.m3u8          the same presentation as fMP4/CMAF: master, then
+GET  /hls/{plan_id}/fmp4/{rendition}/index.m3u8, init.mp4 (EXT-X-MAP), {index}.m4s
 GET  /hls/{plan_id}/{rendition}/iframe/{index}.ts  segment `index`'s keyframe alone
 
 The catalogue's routes are in `server.catalogue_routes`, workouts in `server.workout_routes`.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import re
 
 from pydantic import ValidationError
@@ -25,10 +28,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from playlists.plan import PLAN_ID_HEX_DIGITS, Plan
-from playlists.presentation import Presentation
+from playlists.presentation import FMP4, TS, Presentation
 from server.bodies import json_body
 from server.errors import InvalidPlan, NotFound
-from server.responses import playlist_response, segment_response
+from server.responses import MP4_SEGMENT_MIME, TS_SEGMENT_MIME, playlist_response, segment_response
 from server.streaming import StreamingService
 
 PLAN_ID_RE = re.compile(rf"^[0-9a-f]{{{PLAN_ID_HEX_DIGITS}}}$")
@@ -55,6 +58,7 @@ def validation_fields(error: ValidationError) -> list[dict]:
 
 def plan_document(request: Request, identifier: str, presentation: Presentation) -> dict:
     multivariant = request.url_for("multivariant_playlist", plan_id=identifier)
+    fmp4 = request.url_for("fmp4_multivariant_playlist", plan_id=identifier)
     media = {
         r.name: str(request.url_for("media_playlist", plan_id=identifier, rendition=r.name))
         for r in presentation.renditions
@@ -65,6 +69,7 @@ def plan_document(request: Request, identifier: str, presentation: Presentation)
         "duration_seconds": float(presentation.timeline.duration),
         "segment_count": len(presentation.segments),
         "playlist_url": str(multivariant),
+        "fmp4_playlist_url": str(fmp4),
         "media_playlist_urls": media,
     }
 
@@ -131,6 +136,11 @@ async def iframe(request: Request) -> Response:
     return segment_response(request, data, key)
 
 
+def container_of(request: Request) -> str:
+    """Routes under /hls/{id}/fmp4/ serve fMP4; the rest MPEG-TS."""
+    return FMP4 if request.url.path.split("/")[3] == FMP4 else TS
+
+
 async def media_segment(request: Request) -> Response:
     """Waits for the segment, but stops waiting if the player hangs up, so a render
     nobody wants any more can be dropped from the queue."""
@@ -139,10 +149,12 @@ async def media_segment(request: Request) -> Response:
         request.path_params["rendition"],
         request.path_params["index"],
     )
-    hit = service(request).cached_segment(identifier, rendition, index)
+    container = container_of(request)
+    media_type = MP4_SEGMENT_MIME if container == FMP4 else TS_SEGMENT_MIME
+    hit = service(request).cached_segment(identifier, rendition, index, container)
     if hit is not None:
-        return segment_response(request, *hit)
-    waiting = asyncio.ensure_future(service(request).segment(identifier, rendition, index))
+        return segment_response(request, *hit, media_type)
+    waiting = asyncio.ensure_future(service(request).segment(identifier, rendition, index, container))
     while not waiting.done():
         await asyncio.wait({waiting}, timeout=DISCONNECT_POLL_SECONDS)
         if not waiting.done() and await request.is_disconnected():
@@ -151,7 +163,22 @@ async def media_segment(request: Request) -> Response:
                 await waiting
             return Response(status_code=CLIENT_CLOSED_REQUEST)
     data, key = waiting.result()
-    return segment_response(request, data, key)
+    return segment_response(request, data, key, media_type)
+
+
+async def fmp4_multivariant_playlist(request: Request) -> Response:
+    text = await service(request).multivariant_playlist(checked_plan_id(request), FMP4)
+    return playlist_response(request, text)
+
+
+async def fmp4_media_playlist(request: Request) -> Response:
+    text = await service(request).media_playlist(checked_plan_id(request), request.path_params["rendition"], FMP4)
+    return playlist_response(request, text)
+
+
+async def fmp4_init(request: Request) -> Response:
+    data = await service(request).init_segment(checked_plan_id(request), request.path_params["rendition"])
+    return segment_response(request, data, hashlib.sha256(data).hexdigest(), MP4_SEGMENT_MIME)
 
 
 ROUTES = [
@@ -160,6 +187,10 @@ ROUTES = [
     Route("/api/plans", create_plan, methods=["POST"]),
     Route("/api/plans/{plan_id}", get_plan, methods=["GET"]),
     Route("/hls/{plan_id}/master.m3u8", multivariant_playlist, methods=["GET"]),
+    Route("/hls/{plan_id}/fmp4/master.m3u8", fmp4_multivariant_playlist, methods=["GET"]),
+    Route("/hls/{plan_id}/fmp4/{rendition}/index.m3u8", fmp4_media_playlist, methods=["GET"]),
+    Route("/hls/{plan_id}/fmp4/{rendition}/init.mp4", fmp4_init, methods=["GET"]),
+    Route("/hls/{plan_id}/fmp4/{rendition}/{index:int}.m4s", media_segment, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/index.m3u8", media_playlist, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/{index:int}.ts", media_segment, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/iframes.m3u8", iframe_playlist, methods=["GET"]),

@@ -18,9 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from assets.catalogue import Catalogue
 from assets.repository import ConstraintViolation
 from playlists.plan import Plan, canonical_json, plan_id
-from playlists.presentation import Presentation, build_presentation
+from playlists.presentation import TS, Presentation, build_presentation
 from playlists.renditions import Rendition
 from segmenter.cache import SegmentCache
+from segmenter.cmaf import init_segment
 from segmenter.codecs import codecs_attribute
 from segmenter.frames import FrameLibrary
 from segmenter.iframes import render_iframe
@@ -184,14 +185,14 @@ class StreamingService:
             known = ", ".join(r.name for r in presentation.renditions)
             raise NotFound(f"no rendition {name!r} (have: {known})") from None
 
-    async def multivariant_playlist(self, identifier: str) -> str:
+    async def multivariant_playlist(self, identifier: str, container: str = TS) -> str:
         presentation = await self.presentation(identifier)
-        return presentation.multivariant_playlist(self.codecs).render()
+        return presentation.multivariant_playlist(self.codecs, container).render()
 
-    async def media_playlist(self, identifier: str, rendition_name: str) -> str:
+    async def media_playlist(self, identifier: str, rendition_name: str, container: str = TS) -> str:
         presentation = await self.presentation(identifier)
         self.rendition(presentation, rendition_name)
-        return presentation.media_playlist().render()
+        return presentation.media_playlist(container).render()
 
     def clip_ref(self, exercise_id: str) -> ClipRef:
         try:
@@ -214,7 +215,7 @@ class StreamingService:
     def clip_refs(self, presentation: Presentation) -> dict[str, ClipRef]:
         return {exercise_id: self.clip_ref(exercise_id) for exercise_id in set(presentation.plan.exercise_ids())}
 
-    def spec_builder(self, presentation: Presentation, rendition: Rendition) -> SpecBuilder:
+    def spec_builder(self, presentation: Presentation, rendition: Rendition, container: str = TS) -> SpecBuilder:
         """The presentation's spec builder for the clip and music files as they are now.
 
         Looking the files up on every request (a stat each) is what makes a
@@ -222,14 +223,19 @@ class StreamingService:
         cues and keys, is reused while the files stay the same.
         """
         clips, music = self.clip_refs(presentation), self.music_ref(presentation)
-        identity = (id(presentation), rendition.name, tuple(sorted(clips.items())), music)
+        identity = (id(presentation), rendition.name, container, tuple(sorted(clips.items())), music)
         builder = self._builders.get(identity)
         if builder is None or builder.presentation is not presentation:
-            builder = self._builders[identity] = SpecBuilder(presentation, rendition, clips, music)
+            builder = self._builders[identity] = SpecBuilder(presentation, rendition, clips, music, container)
         self._builders.move_to_end(identity)
         while len(self._builders) > PRESENTATION_CACHE_SIZE:
             self._builders.popitem(last=False)
         return builder
+
+    async def init_segment(self, identifier: str, rendition_name: str) -> bytes:
+        """The fMP4 init segment of a rendition (the same for every plan)."""
+        presentation = await self.presentation(identifier)
+        return await asyncio.to_thread(init_segment, self.rendition(presentation, rendition_name))
 
     async def iframe_playlist(self, identifier: str, rendition_name: str) -> str:
         presentation = await self.presentation(identifier)
@@ -260,7 +266,9 @@ class StreamingService:
             raise RuntimeError("an urgent render is never skipped")  # submit only skips look-ahead
         return job
 
-    def cached_segment(self, identifier: str, rendition_name: str, index: int) -> tuple[bytes, str] | None:
+    def cached_segment(
+        self, identifier: str, rendition_name: str, index: int, container: str = TS
+    ) -> tuple[bytes, str] | None:
         """A cache hit answered without a task or a wait (None otherwise: use `segment`).
 
         Most requests are hits; this path does the same lookups as `segment`
@@ -270,7 +278,7 @@ class StreamingService:
         if presentation is None or not 0 <= index < len(presentation.segments):
             return None
         try:
-            builder = self.spec_builder(presentation, self.rendition(presentation, rendition_name))
+            builder = self.spec_builder(presentation, self.rendition(presentation, rendition_name), container)
         except NotFound:
             return None
         key = builder.key(index)
@@ -280,11 +288,11 @@ class StreamingService:
         self._look_ahead(builder, index)
         return data, key
 
-    async def segment(self, identifier: str, rendition_name: str, index: int) -> tuple[bytes, str]:
+    async def segment(self, identifier: str, rendition_name: str, index: int, container: str = TS) -> tuple[bytes, str]:
         """The segment's bytes and content key; starts look-ahead of the segments after it."""
         presentation = await self.presentation(identifier)
         rendition = self.rendition(presentation, rendition_name)
-        builder = self.spec_builder(presentation, rendition)
+        builder = self.spec_builder(presentation, rendition, container)
         try:
             key = builder.key(index)
         except SegmentNotFound as error:

@@ -41,8 +41,11 @@ def s3_endpoint() -> Iterator[str]:
     """An S3-compatible server (moto) on a free loopback port, with dummy credentials."""
     from moto.server import ThreadedMotoServer
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         os.environ.setdefault(name, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -119,5 +122,11 @@ def running_server(root: Path, clips_dir: Path, env: dict[str, str] | None = Non
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, sample_clips_dir: Path) -> Iterator[LiveServer]:
+    """A server as users run it, once its start-up warming is done (players then meet no cold clip)."""
     with running_server(tmp_path_factory.mktemp("live"), sample_clips_dir) as server:
+        deadline = time.monotonic() + 180
+        while (health := httpx.get(server.url("/health"), timeout=5).json())["clips_prepared"] < health["clips_total"]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"clips not prepared in time: {health}")
+            time.sleep(0.5)
         yield server

@@ -88,6 +88,11 @@ class HlsJsReport:
         return [e for e in self.errors if e.get("fatal")]
 
     @property
+    def heights_played(self) -> list[int]:
+        """The level height of every fragment as it started playing (FRAG_CHANGED), in order."""
+        return [f["height"] for f in self.raw.get("fragsPlayed", [])]
+
+    @property
     def after_seek_times(self) -> list[float]:
         """currentTime progression after the seek back (second pass)."""
         return [s["ct"] for s in self.raw.get("afterSeekTimeline", [])]
@@ -166,13 +171,35 @@ def _page_server(script: Path, box: _ResultBox) -> Iterator[str]:
 
 
 def page_url(
-    base: str, src: str, *, rate: float, start: float, seek_back_to: float | None, page_timeout: float
+    base: str,
+    src: str,
+    *,
+    rate: float,
+    start: float,
+    seek_back_to: float | None,
+    page_timeout: float,
+    switch: LevelSwitch | None = None,
 ) -> str:
     """The test page URL with its query parameters (see hlsjs_page.html)."""
     query: dict[str, str] = {"src": src, "rate": repr(rate), "start": repr(start), "timeout": repr(page_timeout)}
     if seek_back_to is not None:
         query["seekBackTo"] = repr(seek_back_to)
+    if switch is not None:
+        query |= {
+            "startHeight": str(switch.start_height),
+            "switchAt": repr(switch.at_seconds),
+            "switchHeight": str(switch.to_height),
+        }
     return f"{base}/?{urllib.parse.urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class LevelSwitch:
+    """Start on the level `start_height` lines tall, and ask hls.js for `to_height` at `at_seconds`."""
+
+    start_height: int
+    at_seconds: float
+    to_height: int
 
 
 def play_with_hlsjs(
@@ -182,6 +209,7 @@ def play_with_hlsjs(
     rate: float = 1.0,
     start: float = 0.0,
     seek_back_to: float | None = None,
+    switch: LevelSwitch | None = None,
 ) -> HlsJsReport:
     """Play `url` with hls.js in headless Chromium and return the page's report.
 
@@ -199,7 +227,9 @@ def play_with_hlsjs(
             browser,
             *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
-            page_url(base, url, rate=rate, start=start, seek_back_to=seek_back_to, page_timeout=page_timeout),
+            page_url(
+                base, url, rate=rate, start=start, seek_back_to=seek_back_to, page_timeout=page_timeout, switch=switch
+            ),
         ]
         run = run_bounded(argv, timeout, done=box.event.is_set)
     if box.value is not None:

@@ -20,10 +20,13 @@ from ._process import run_bounded
 CVLC = "cvlc"
 RUN_AS_USER = "nobody"
 VLC_ARGS = (
-    "-I", "dummy",
-    "--no-dbus",            # no D-Bus here: avoids a startup error line per run
-    "--vout", "dummy",
-    "--aout", "dummy",
+    "-I",
+    "dummy",
+    "--no-dbus",  # no D-Bus here: avoids a startup error line per run
+    "--vout",
+    "dummy",
+    "--aout",
+    "dummy",
     "--no-video-title-show",
     "--play-and-exit",
     "-vv",
@@ -80,18 +83,24 @@ class VlcReport:
 
     @property
     def clean(self) -> bool:
-        return not (self.timed_out or self.discontinuities or self.late or self.corrupt
-                    or self.errors or self.http_errors) and self.reached_eof
+        return (
+            not (self.timed_out or self.discontinuities or self.late or self.corrupt or self.errors or self.http_errors)
+            and self.reached_eof
+        )
 
 
-def play_with_vlc(url: str, timeout: float = 120) -> VlcReport:
-    """Play `url` with cvlc (dummy audio/video outputs) in real time and parse its log."""
+def play_with_vlc(url: str, timeout: float = 120, *, adaptive_logic: str | None = None) -> VlcReport:
+    """Play `url` with cvlc (dummy audio/video outputs) in real time and parse its log.
+
+    `adaptive_logic` is VLC's `--adaptive-logic` (e.g. "highest": one rendition, no switching).
+    """
     runuser = shutil.which("runuser")
     if os.geteuid() == 0 and runuser is None:
         raise FileNotFoundError("VLC refuses to run as root and runuser is missing")
     with tempfile.TemporaryDirectory(prefix="vlc-home-") as home:
         os.chmod(home, 0o777)  # nobody writes VLC's config/cache here
-        command = ["env", f"HOME={home}", CVLC, *VLC_ARGS, url]
+        extra = [f"--adaptive-logic={adaptive_logic}"] if adaptive_logic else []
+        command = ["env", f"HOME={home}", CVLC, *VLC_ARGS, *extra, url]
         if os.geteuid() == 0:
             command = [runuser, "-u", RUN_AS_USER, "--", *command]
         run = run_bounded(command, timeout, cwd=home)
@@ -111,8 +120,11 @@ def parse_vlc_log(lines: list[str], returncode: int | None, elapsed: float, time
         level_match = LEVEL_RE.match(line)
         level = level_match.group(1) if level_match else None
         hit = False
-        for key, pattern in (("discontinuities", DISCONTINUITY_RE), ("corrupt", CORRUPT_RE),
-                             ("http_errors", HTTP_ERROR_RE)):
+        for key, pattern in (
+            ("discontinuities", DISCONTINUITY_RE),
+            ("corrupt", CORRUPT_RE),
+            ("http_errors", HTTP_ERROR_RE),
+        ):
             if pattern.search(line):
                 counts[key] += 1
                 hit = True

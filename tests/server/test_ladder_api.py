@@ -61,3 +61,27 @@ def test_an_iframe_of_a_segment_that_does_not_exist_is_a_404(created):
     base = plan["playlist_url"].rsplit("/", 1)[0]
     assert client.get(f"{base}/720p/iframe/999.ts").status_code == 404
     assert client.get(f"{base}/999p/iframes.m3u8").status_code == 404
+
+
+def test_the_plan_names_both_multivariant_playlists_and_fmp4_uses_one_init_per_rendition(created):
+    client, plan = created
+    assert plan["fmp4_playlist_url"].endswith(f"/hls/{plan['id']}/fmp4/master.m3u8")
+    master = m3u8.loads(client.get(plan["fmp4_playlist_url"]).text)
+    assert [p.uri for p in master.playlists] == [f"{r.name}/index.m3u8" for r in DEFAULT_RENDITIONS]
+    assert [p.uri for p in master.iframe_playlists] == [f"../{r.name}/iframes.m3u8" for r in DEFAULT_RENDITIONS]
+    base = plan["fmp4_playlist_url"].rsplit("/", 1)[0] + "/720p/"
+    text = client.get(base + "index.m3u8").text
+    assert "#EXT-X-VERSION:6" in text and '#EXT-X-MAP:URI="init.mp4"' in text
+    media = m3u8.loads(text)
+    assert all(s.uri.endswith(".m4s") for s in media.segments)
+    ts_media = m3u8.loads(client.get(plan["media_playlist_urls"]["720p"]).text)
+    assert [s.duration for s in media.segments] == [s.duration for s in ts_media.segments]
+    init = client.get(base + "init.mp4")
+    assert init.headers["content-type"] == "video/mp4" and init.content[4:8] == b"ftyp"
+    assert client.get(base + "init.mp4").content == init.content
+    segment = client.get(base + media.segments[1].uri)
+    assert segment.status_code == 200 and segment.headers["content-type"] == "video/mp4"
+    assert segment.content[4:8] == b"styp"
+    with av.open(io.BytesIO(init.content + segment.content), format="mp4") as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) == round(media.segments[1].duration * 30) and frames[0].key_frame
