@@ -136,12 +136,15 @@ async def iframe(request: Request) -> Response:
     return segment_response(request, data, key)
 
 
-def container_of(request: Request) -> str:
-    """Routes under /hls/{id}/fmp4/ serve fMP4; the rest MPEG-TS."""
-    return FMP4 if request.url.path.split("/")[3] == FMP4 else TS
-
-
 async def media_segment(request: Request) -> Response:
+    return await serve_segment(request, TS)
+
+
+async def fmp4_media_segment(request: Request) -> Response:
+    return await serve_segment(request, FMP4)
+
+
+async def serve_segment(request: Request, container: str) -> Response:
     """Waits for the segment, but stops waiting if the player hangs up, so a render
     nobody wants any more can be dropped from the queue."""
     identifier, rendition, index = (
@@ -149,7 +152,6 @@ async def media_segment(request: Request) -> Response:
         request.path_params["rendition"],
         request.path_params["index"],
     )
-    container = container_of(request)
     media_type = MP4_SEGMENT_MIME if container == FMP4 else TS_SEGMENT_MIME
     hit = service(request).cached_segment(identifier, rendition, index, container)
     if hit is not None:
@@ -190,7 +192,7 @@ ROUTES = [
     Route("/hls/{plan_id}/fmp4/master.m3u8", fmp4_multivariant_playlist, methods=["GET"]),
     Route("/hls/{plan_id}/fmp4/{rendition}/index.m3u8", fmp4_media_playlist, methods=["GET"]),
     Route("/hls/{plan_id}/fmp4/{rendition}/init.mp4", fmp4_init, methods=["GET"]),
-    Route("/hls/{plan_id}/fmp4/{rendition}/{index:int}.m4s", media_segment, methods=["GET"]),
+    Route("/hls/{plan_id}/fmp4/{rendition}/{index:int}.m4s", fmp4_media_segment, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/index.m3u8", media_playlist, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/{index:int}.ts", media_segment, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/iframes.m3u8", iframe_playlist, methods=["GET"]),
