@@ -29,7 +29,6 @@ CONTAINERS = (TS, FMP4)
 """MPEG-TS (older players, VLC) and fMP4/CMAF (Safari and modern players), from the same timeline."""
 SEGMENT_EXTENSIONS = {TS: ".ts", FMP4: ".m4s"}
 INIT_SEGMENT_NAME = "init.mp4"
-SEGMENT_EXTENSION = ".ts"
 IFRAME_PLAYLIST_NAME = "iframes.m3u8"
 IFRAME_DIRECTORY = "iframe"
 
@@ -39,7 +38,7 @@ def segment_uri(index: int, container: str = TS) -> str:
 
 
 def iframe_uri(index: int) -> str:
-    return f"{IFRAME_DIRECTORY}/{index}{SEGMENT_EXTENSION}"
+    return f"{IFRAME_DIRECTORY}/{index}{SEGMENT_EXTENSIONS[TS]}"
 
 
 def iframe_playlist_uri(rendition: Rendition) -> str:

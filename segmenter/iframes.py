@@ -19,11 +19,10 @@ from itertools import islice
 import av
 
 from segmenter.frames import FrameLibrary
+from segmenter.render import TS_FORMAT, TS_OPTIONS
 from segmenter.spec import SegmentSpec
-from segmenter.transport import FIRST_ES_PID, PMT_PID, finish_segment
+from segmenter.transport import finish_segment
 from segmenter.video import configure_video_stream, video_frames
-
-TS_OPTIONS = {"mpegts_pmt_start_pid": str(PMT_PID), "mpegts_start_pid": str(FIRST_ES_PID)}
 
 
 class IFrameError(RuntimeError):
@@ -39,7 +38,7 @@ def keyframe_spec(spec: SegmentSpec) -> SegmentSpec:
 def render_iframe(spec: SegmentSpec, library: FrameLibrary) -> bytes:
     """A video-only MPEG-TS with the segment's first picture as one IDR at the segment's start time."""
     buffer = io.BytesIO()
-    container = av.open(buffer, "w", format="mpegts", options=TS_OPTIONS)
+    container = av.open(buffer, "w", format=TS_FORMAT, options=TS_OPTIONS)
     try:
         video = container.add_stream("libx264", rate=spec.fps)
         configure_video_stream(video, spec.rendition, spec.fps)

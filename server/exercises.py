@@ -9,14 +9,13 @@ every `catalogue_refresh_seconds` to see writes made through other nodes.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
-from assets.catalogue import Catalogue, Exercise, MusicTrack
+from assets.catalogue import Catalogue, Exercise, MusicTrack, file_version
 from assets.clip_storage import ClipStorage, ClipStorageError
 from assets.load_catalogue import load_records, records_from_catalogue
 from assets.records import (
@@ -147,14 +146,6 @@ def clip_key(exercise_id: str, version: str, suffix: str) -> str:
     return f"{UPLOADED_CLIP_PREFIX}{exercise_id}/{version}{suffix}"
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class ExerciseCatalogue:
     def __init__(self, repository: Repository, storage: ClipStorage, music: dict[str, MusicTrack]) -> None:
         self.repository = repository
@@ -239,13 +230,14 @@ class ExerciseCatalogue:
             await asyncio.to_thread(self.storage.delete, existing.clip.key)
 
     async def attach_clip(self, exercise_id: str, upload: Path, probe: ClipProbe, suffix: str) -> ExerciseRecord:
-        """Store a validated upload under a key carrying its content hash and point the exercise at it.
+        """Store a validated upload under a key carrying its content hash (`file_version`, the same hash
+        segment keys use) and point the exercise at it.
 
         The new key means the clip version changes, so every segment key that used the old clip
         changes too and no stale cached segment can be served.
         """
         existing = await self.get(exercise_id)
-        version = await asyncio.to_thread(file_sha256, upload)
+        version = await asyncio.to_thread(file_version, upload)
         key = clip_key(exercise_id, version, suffix)
         await asyncio.to_thread(self.storage.put, key, upload)
         clip = ClipInfo(
