@@ -70,13 +70,14 @@ class SegmentCache:
     async def _render_and_store(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> bytes:
         try:
             data = await render()
-            self._store(key, data)
+            self.put(key, data)
             return data
         finally:
             self._inflight.pop(key, None)
 
-    def _store(self, key: Hashable, data: bytes) -> None:
-        if len(data) > self._budget:
+    def put(self, key: Hashable, data: bytes) -> None:
+        """Keep `data` (ignored if larger than the whole budget or already held), evicting the least recent."""
+        if len(data) > self._budget or key in self._entries:
             return
         self._entries[key] = data
         self._bytes += len(data)

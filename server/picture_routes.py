@@ -20,7 +20,6 @@ import asyncio
 import functools
 import hashlib
 import re
-from collections import OrderedDict
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -30,6 +29,7 @@ from starlette.routing import Route
 
 from playlists.presentation import Presentation
 from playlists.renditions import Rendition
+from segmenter.cache import SegmentCache
 from segmenter.pictures import (
     JPEG_QUALITY,
     Tile,
@@ -77,33 +77,6 @@ WIDTH_RE = re.compile(r"^[0-9]{1,5}$")
 WORKSHOP_STATE = "pictures"
 
 
-class PictureCache:
-    """Byte-bounded LRU of finished pictures, by content key (used on the event loop only)."""
-
-    def __init__(self, budget_bytes: int) -> None:
-        self.budget = budget_bytes
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
-        self.nbytes = 0
-
-    def get(self, key: str) -> bytes | None:
-        data = self._entries.get(key)
-        if data is not None:
-            self._entries.move_to_end(key)
-        return data
-
-    def put(self, key: str, data: bytes) -> None:
-        if len(data) > self.budget or key in self._entries:
-            return
-        self._entries[key] = data
-        self.nbytes += len(data)
-        while self.nbytes > self.budget:
-            _, evicted = self._entries.popitem(last=False)
-            self.nbytes -= len(evicted)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._entries
-
-
 class PictureWorkshop:
     """Draws pictures on worker threads behind a small semaphore, and remembers them.
 
@@ -118,7 +91,7 @@ class PictureWorkshop:
         self.max_pending = max_pending
         self.pending = 0
         """Pictures drawing or waiting for a slot."""
-        self.cache = PictureCache(cache_bytes)
+        self.cache = SegmentCache(cache_bytes)  # the same byte-bounded LRU as segments
 
     async def produce(self, key: str, draw: Callable[[], bytes]) -> bytes:
         cached = self.cache.get(key)

@@ -19,7 +19,7 @@ from playlists.plan import INTRO_SECONDS
 from server.app import create_app
 from server.config import Settings
 from server.errors import Overloaded
-from server.picture_routes import PictureCache, PictureWorkshop
+from server.picture_routes import PictureWorkshop
 from server.responses import SEGMENT_CACHE_CONTROL
 from tests.segmenter.test_pictures import luma_of, parse_vtt
 
@@ -164,7 +164,7 @@ def test_different_times_and_widths_have_different_etags(client, plan_id):
 
 
 def test_the_picture_cache_drops_the_least_recently_used_beyond_its_byte_budget():
-    cache = PictureCache(budget_bytes=10)
+    cache = PictureWorkshop(1, 1, 10).cache
     cache.put("a", b"1234")
     cache.put("b", b"1234")
     assert cache.get("a") == b"1234"  # now the most recent
