@@ -65,13 +65,22 @@ class GstReport:
                 and not self.decreasing_timestamps and not self.warnings)
 
 
-def play_with_gstreamer(url: str, timeout: float = 120) -> GstReport:
-    """Decode `url` through playbin into fakesinks and parse what gst-launch printed."""
+def play_with_gstreamer(
+    url: str, timeout: float = 120, *, real_time: bool = False, connection_speed_kbps: int | None = None
+) -> GstReport:
+    """Decode `url` through playbin into fakesinks and parse what gst-launch printed.
+
+    By default the sinks do not wait for the clock, so playbin decodes as fast as it can;
+    `real_time` plays against the clock as a player does. `connection_speed_kbps` is playbin's
+    `connection-speed`, which makes hlsdemux pick the variant that fits it.
+    """
+    sync = "true" if real_time else "false"
+    speed = [f"connection-speed={connection_speed_kbps}"] if connection_speed_kbps is not None else []
     argv = [
         GST_LAUNCH, "-v",
-        "playbin", f"uri={url}",
-        f"video-sink=fakesink name={VIDEO_SINK_NAME} sync=false silent=false",
-        f"audio-sink=fakesink name={AUDIO_SINK_NAME} sync=false",
+        "playbin", f"uri={url}", *speed,
+        f"video-sink=fakesink name={VIDEO_SINK_NAME} sync={sync} silent=false",
+        f"audio-sink=fakesink name={AUDIO_SINK_NAME} sync={sync}",
     ]
     env = {**os.environ, "GST_DEBUG": GST_DEBUG_LEVEL, "GST_DEBUG_NO_COLOR": "1"}
     run = run_bounded(argv, timeout, env=env)

@@ -179,6 +179,7 @@ def page_url(
     seek_back_to: float | None,
     page_timeout: float,
     switch: LevelSwitch | None = None,
+    max_height: int | None = None,
 ) -> str:
     """The test page URL with its query parameters (see hlsjs_page.html)."""
     query: dict[str, str] = {"src": src, "rate": repr(rate), "start": repr(start), "timeout": repr(page_timeout)}
@@ -190,6 +191,8 @@ def page_url(
             "switchAt": repr(switch.at_seconds),
             "switchHeight": str(switch.to_height),
         }
+    if max_height is not None:
+        query["maxHeight"] = str(max_height)
     return f"{base}/?{urllib.parse.urlencode(query)}"
 
 
@@ -210,11 +213,12 @@ def play_with_hlsjs(
     start: float = 0.0,
     seek_back_to: float | None = None,
     switch: LevelSwitch | None = None,
+    max_height: int | None = None,
 ) -> HlsJsReport:
     """Play `url` with hls.js in headless Chromium and return the page's report.
 
     Playback is real time divided by `rate`; with `seek_back_to`, the part after that
-    point is played twice, so size `timeout` accordingly.
+    point is played twice, so size `timeout` accordingly. `max_height` caps hls.js's ABR.
     """
     browser = find_chromium()
     if browser is None:
@@ -228,7 +232,14 @@ def play_with_hlsjs(
             *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             page_url(
-                base, url, rate=rate, start=start, seek_back_to=seek_back_to, page_timeout=page_timeout, switch=switch
+                base,
+                url,
+                rate=rate,
+                start=start,
+                seek_back_to=seek_back_to,
+                page_timeout=page_timeout,
+                switch=switch,
+                max_height=max_height,
             ),
         ]
         run = run_bounded(argv, timeout, done=box.event.is_set)

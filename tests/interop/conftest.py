@@ -1,0 +1,53 @@
+"""One server for the interoperability suite, each plan run once, and the tables printed at the end."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import running_server, wait_until_warm
+
+from .plans import PLANS
+from .suite import SUITE_SERVER_ENV, PlanRun, markdown_report, run_plan, write_report
+
+REPORT_ENV = "HLS_INTEROP_REPORT"
+"""Set to a file path to have the suite's markdown report written there (docs/interop.md is one)."""
+_RUNS: dict[str, PlanRun] = {}
+_STARTED: list[float] = []
+
+
+@pytest.fixture(scope="session")
+def interop_server(tmp_path_factory: pytest.TempPathFactory, sample_clips_dir: Path) -> Iterator[str]:
+    """A server with room in its segment cache for every segment the suite fetches."""
+    _STARTED.append(time.monotonic())
+    with running_server(tmp_path_factory.mktemp("interop"), sample_clips_dir, SUITE_SERVER_ENV) as server:
+        wait_until_warm(server)
+        yield server.base_url
+
+
+@pytest.fixture(scope="session")
+def plan_runs(interop_server: str):
+    """Plan name -> its run (conformance of both containers, then every client), made on first use."""
+
+    def run(name: str) -> PlanRun:
+        if name not in _RUNS:
+            plan = next(p for p in PLANS if p.name == name)
+            _RUNS[name] = run_plan(interop_server, plan, report=lambda line: None)
+        return _RUNS[name]
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _RUNS:
+        return
+    runs = [_RUNS[p.name] for p in PLANS if p.name in _RUNS]
+    text = markdown_report(runs, time.monotonic() - _STARTED[0])
+    terminalreporter.write_sep("=", "interoperability suite")
+    terminalreporter.write_line(text)
+    if os.environ.get(REPORT_ENV):
+        write_report(Path(os.environ[REPORT_ENV]), text)

@@ -1,0 +1,121 @@
+"""The plans the interoperability suite plays: each one is an edge case a real coach app can post.
+
+Kept short (20-70 s of media) so that every client can play every plan within the suite's
+ten-minute budget; what makes each one hard is its shape, not its length.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import cycle, islice
+
+from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE, OUTPUT_FPS
+from playlists.plan import Plan
+
+SAMPLE_EXERCISES = ("squat", "jumping_jack", "push_up", "lunge", "plank", "burpee")
+"""The six sample clips: 1080p30, 720p30, 1080p25, ProRes 4444 alpha 720p25, ProRes alpha 1080p30, 720p60."""
+
+
+@dataclass(frozen=True)
+class InteropPlan:
+    name: str
+    why: str
+    """The edge case it covers, for the report."""
+    body: dict
+
+    @property
+    def duration_seconds(self) -> int:
+        return Plan.model_validate(self.body).total_seconds()
+
+    @property
+    def video_frames(self) -> int:
+        return self.duration_seconds * OUTPUT_FPS
+
+    @property
+    def audio_samples(self) -> int:
+        """Audio runs on a global grid of whole AAC frames covering the video."""
+        return math.ceil(self.duration_seconds * AUDIO_SAMPLE_RATE / AAC_FRAME_SIZE) * AAC_FRAME_SIZE
+
+
+def _sixty_items() -> dict:
+    return {
+        "items": [
+            {"exercise_id": exercise, "work_seconds": 1} for exercise in islice(cycle(SAMPLE_EXERCISES), 60)
+        ],
+        "intensity": "medium",
+    }
+
+
+PLANS: tuple[InteropPlan, ...] = (
+    InteropPlan(
+        "single-exercise",
+        "one exercise, no rest: the shortest presentation (intro, one block, closing card)",
+        {"items": [{"exercise_id": "squat", "work_seconds": 15}]},
+    ),
+    InteropPlan(
+        "sixty-items",
+        "60 one-second exercises cycling through every clip: a block boundary every second, 67 segments",
+        _sixty_items(),
+    ),
+    InteropPlan(
+        "speed-0.5-music",
+        "half speed (clip frames repeated), a 60 fps clip, background music under the cues",
+        {
+            "items": [
+                {"exercise_id": "burpee", "work_seconds": 8, "rest_seconds": 4},
+                {"exercise_id": "jumping_jack", "work_seconds": 8},
+            ],
+            "speed": 0.5,
+            "music": "groove",
+        },
+    ),
+    InteropPlan(
+        "speed-2.0",
+        "double speed (clip frames skipped), opaque and alpha 1080p clips, two rounds",
+        {
+            "items": [
+                {"exercise_id": "squat", "work_seconds": 6, "rest_seconds": 3},
+                {"exercise_id": "plank", "work_seconds": 5},
+            ],
+            "rounds": 2,
+            "rest_between_rounds_seconds": 4,
+            "speed": 2.0,
+        },
+    ),
+    InteropPlan(
+        "odd-37s-6s-segments",
+        "a 37 s interval and a 13 s rest with 6 s target segments: cuts that fall on no whole second",
+        {
+            "items": [
+                {"exercise_id": "push_up", "work_seconds": 37, "rest_seconds": 13},
+                {"exercise_id": "squat", "work_seconds": 7},
+            ],
+            "segment_seconds": 6,
+            "intensity": "low",
+        },
+    ),
+    InteropPlan(
+        "2s-segments",
+        "2 s target segments: twice the segments per second of the default",
+        {
+            "items": [
+                {"exercise_id": "jumping_jack", "work_seconds": 9, "rest_seconds": 5},
+                {"exercise_id": "burpee", "work_seconds": 9},
+            ],
+            "segment_seconds": 2,
+            "intensity": "high",
+        },
+    ),
+    InteropPlan(
+        "alpha-25fps",
+        "ProRes 4444 clips with alpha at 25 fps (resampled to 30) and 30 fps, composited over the backdrop",
+        {
+            "items": [
+                {"exercise_id": "lunge", "work_seconds": 11, "rest_seconds": 6},
+                {"exercise_id": "push_up", "work_seconds": 7, "speed": 1.5},
+            ],
+            "intensity": "high",
+        },
+    ),
+)

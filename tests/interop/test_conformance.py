@@ -1,0 +1,310 @@
+"""The conformance checker against the live server, and against tampered copies of what it serves.
+
+The live presentation (both containers) must pass every rule; each tampered copy, served through an
+httpx.MockTransport from a snapshot of the live bytes, must fail exactly the rule its defect breaks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import time
+from collections.abc import Callable
+from fractions import Fraction
+
+import httpx
+import numpy as np
+import pytest
+
+from assets.catalogue import load_catalogue
+from playlists.plan import Plan
+from playlists.presentation import build_presentation
+from playlists.renditions import DEFAULT_RENDITIONS
+from segmenter.audio import synthesize
+from segmenter.cues import timeline_cues
+from segmenter.music import music_samples
+from segmenter.spec import MusicRef
+from tests.interop.conformance import (
+    FETCH_TIME_SCOPE,
+    GZIP_WORTHWHILE_BYTES,
+    RULE_TITLES,
+    RuleResult,
+    check_presentation,
+    format_failures,
+    format_table,
+)
+from tests.interop.fetching import Fetched, Fetcher
+from tests.interop.presentation import fetch_presentation
+
+pytestmark = pytest.mark.interop  # a live server and renders: with the suite, see docs/interop.md
+
+# 14 s: intro 3, squat 3 (+2 rest), lunge 2, outro 4, cut in <= 2 s segments: 8 segments per rendition.
+PLAN = {
+    "items": [
+        {"exercise_id": "squat", "work_seconds": 3, "rest_seconds": 2},
+        {"exercise_id": "lunge", "work_seconds": 2},
+    ],
+    "segment_seconds": 2,
+    "music": "groove",
+}
+KEPT_RENDITIONS = ("720p", "360p")
+"""The tampered copies list only these two variants: enough for cross-rendition rules, half the work."""
+FRAME = Fraction(1, 30)
+KNOWN_SERVER_DEFECT = (
+    "server bug, reported by the conformance helper: BANDWIDTH/AVERAGE-BANDWIDTH are declared from MPEG-TS "
+    "overheads for both containers. TS: short segments carry more counter padding than TS_VIDEO_OVERHEAD "
+    "allows (360p measured ~5 % above the declared rate); fMP4: the same numbers are ~10.5 % above what "
+    "fMP4 segments measure"
+)
+
+
+def hard_failures(results: list[RuleResult]) -> list[RuleResult]:
+    """Failures other than the measured fetch time (a number about this machine's load, not a defect)."""
+    return [r for r in results if r.ok is False and not r.scope.endswith(FETCH_TIME_SCOPE)]
+
+
+def verdicts(results: list[RuleResult]) -> dict[tuple[int, str], bool | None]:
+    return {(r.rule, r.scope): r.ok for r in results if not r.scope.endswith(FETCH_TIME_SCOPE)}
+
+
+@pytest.fixture(scope="module")
+def created(live_server) -> dict:
+    response = httpx.post(live_server.url("/api/plans"), json=PLAN, timeout=30)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def reference_audio(sample_clips_dir) -> Callable[[int, int], np.ndarray]:
+    """The signal the server synthesises for PLAN (cues over the music), by global sample index."""
+    track = load_catalogue(sample_clips_dir).music["groove"]
+    music = music_samples(MusicRef(track.id, str(track.path), track.version()))
+    cues = timeline_cues(build_presentation(Plan.model_validate(PLAN), DEFAULT_RENDITIONS).timeline)
+    return lambda start, count: synthesize(start, count, cues, music)[0]
+
+
+@pytest.fixture(scope="module", params=["ts", "fmp4"])
+def live_results(request, created, reference_audio) -> tuple[str, list[RuleResult]]:
+    url = created["playlist_url" if request.param == "ts" else "fmp4_playlist_url"]
+    started, cpu = time.perf_counter(), time.process_time()
+    results = check_presentation(url, reference_audio=reference_audio)
+    print(
+        f"\n{request.param}: checked in {time.perf_counter() - started:.1f} s wall, "
+        f"{time.process_time() - cpu:.1f} s CPU (renders included in wall)\n"
+        + format_table({f"live/{request.param}": results})
+        + format_failures({f"live/{request.param}": results})
+    )
+    return request.param, results
+
+
+def test_the_live_presentation_passes_every_rule_on_every_rendition(live_results):
+    container, results = live_results
+    assert {r.rule for r in results} == set(RULE_TITLES)
+    not_applicable = {r.rule for r in results if r.ok is None}
+    assert not_applicable == ({16} if container == "ts" else {14, 15})
+    unexpected = [r for r in hard_failures(results) if r.rule != 6]
+    assert not unexpected, format_failures({container: unexpected})
+    gapless = [r for r in results if r.rule == 18]
+    assert len(gapless) == len(DEFAULT_RENDITIONS) and all("vs reference" in r.detail for r in gapless)
+
+
+@pytest.mark.xfail(reason=KNOWN_SERVER_DEFECT, strict=False)
+def test_the_live_presentation_declares_honest_bandwidths(live_results):
+    container, results = live_results
+    failing = [r for r in results if r.rule == 6 and r.ok is False]
+    assert not failing, format_failures({container: failing})
+
+
+# --- tampered copies --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def snapshot(created) -> dict[str, Fetched]:
+    """Every resource of the TS presentation as the live server served it, by URL."""
+    with httpx.Client(timeout=120) as client:
+        fetcher = Fetcher(client)
+        fetch_presentation(fetcher, created["playlist_url"])
+    return {f.url: f for f in fetcher.log if f.ok}
+
+
+Tamper = Callable[[str, bytes, int], bytes]
+"""(url, original body, how many times this URL was asked for before) -> the body to serve."""
+
+
+def keep_two_variants(url: str, body: bytes) -> bytes:
+    """The multivariant playlist reduced to KEPT_RENDITIONS (variants and I-frame streams)."""
+    if not url.endswith("master.m3u8"):
+        return body
+    lines = body.decode().splitlines(keepends=True)
+    out = []
+    for n, line in enumerate(lines):
+        if line.startswith("#EXT-X-STREAM-INF:"):
+            rendition = lines[n + 1].split("/")[0]
+        elif line.startswith("#EXT-X-I-FRAME-STREAM-INF:"):
+            rendition = re.search(r'URI="(?:\.\./)?(\w+)/', line).group(1)
+        elif out and out[-1] is None:
+            rendition = None  # the URI line of a dropped variant
+            out.pop()
+            continue
+        else:
+            rendition = KEPT_RENDITIONS[0]
+        out.append(line if rendition in KEPT_RENDITIONS else None)
+    return "".join(line for line in out if line is not None).encode()
+
+
+def serve(snapshot: dict[str, Fetched], tamper: Tamper | None = None) -> httpx.Client:
+    """A client whose answers come from the snapshot, through `tamper`, gzipped as the server would."""
+    asked: dict[str, int] = {}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        if url not in snapshot:
+            return httpx.Response(404, json={"error": "not_found"})
+        original = snapshot[url]
+        body = keep_two_variants(url, original.body)
+        if tamper is not None:
+            body = tamper(url, body, asked.get(url, 0))
+        asked[url] = asked.get(url, 0) + 1
+        headers = {"content-type": original.content_type}
+        if "gzip" in request.headers.get("accept-encoding", "") and original.content_type.endswith("mpegurl"):
+            if len(body) >= GZIP_WORTHWHILE_BYTES:
+                body, headers["content-encoding"] = gzip.compress(body), "gzip"
+        return httpx.Response(200, headers=headers, content=body)
+
+    return httpx.Client(transport=httpx.MockTransport(handle))
+
+
+@pytest.fixture(scope="module")
+def baseline(snapshot, created) -> list[RuleResult]:
+    with serve(snapshot) as client:
+        return check_presentation(created["playlist_url"], client=client)
+
+
+def check_tampered(snapshot, created, tamper: Tamper) -> list[RuleResult]:
+    with serve(snapshot, tamper) as client:
+        return check_presentation(created["playlist_url"], client=client)
+
+
+def assert_only_rule_fails(baseline: list[RuleResult], tampered: list[RuleResult], rule: int, words: str) -> None:
+    """Exactly `rule` changed verdict (to FAIL) somewhere, and its failure says `words`.
+
+    A scope that is no longer there (a dropped I-frame playlist is not checked) is not a change."""
+    before, after = verdicts(baseline), verdicts(tampered)
+    changed = {key for key in after if key in before and before[key] != after[key]}
+    changed |= {key for key in after if key not in before and after[key] is False}
+    assert {key[0] for key in changed} == {rule}, format_failures({"tampered": hard_failures(tampered)})
+    assert all(after.get(key) is False for key in changed)
+    details = " ".join(r.detail for r in tampered if r.rule == rule and r.ok is False)
+    assert words in details, details
+
+
+def media_playlist(url: str, rendition: str = "720p") -> bool:
+    return url.endswith(f"/{rendition}/index.m3u8")
+
+
+def test_the_untampered_copy_passes_what_the_live_server_passes_and_its_audio_without_a_reference(baseline):
+    assert {r.scope.split("/")[0] for r in baseline if r.rule == 2} == set(KEPT_RENDITIONS)
+    assert not [r for r in hard_failures(baseline) if r.rule != 6]
+    gapless = [r for r in baseline if r.rule == 18]
+    assert len(gapless) == 2 and all(r.ok and "prediction residual" in r.detail for r in gapless), gapless
+
+
+def test_an_extinf_two_frames_long_fails_only_extinf_is_the_truth(snapshot, created, baseline):
+    def tamper(url, body, _):
+        if not url.endswith("/index.m3u8"):
+            return body
+        text = body.decode()
+        last = list(re.finditer(r"#EXTINF:([0-9.]+),", text))[-1]
+        longer = f"#EXTINF:{float(Fraction(last.group(1)) + 2 * FRAME):.6f},"
+        return (text[: last.start()] + longer + text[last.end() :]).encode()
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), 2, "+2.00 frames")
+
+
+def test_a_target_duration_below_the_longest_segment_fails_only_target_duration(snapshot, created, baseline):
+    def tamper(url, body, _):
+        return re.sub(rb"TARGETDURATION:\d+", b"TARGETDURATION:1", body) if media_playlist(url) else body
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), 1, "> target 1")
+
+
+def test_a_missing_endlist_fails_only_vod_form(snapshot, created, baseline):
+    def tamper(url, body, _):
+        return body.replace(b"#EXT-X-ENDLIST\n", b"") if media_playlist(url) else body
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), 3, "no EXT-X-ENDLIST")
+
+
+def test_a_playlist_changing_between_fetches_fails_only_vod_form(snapshot, created, baseline):
+    def tamper(url, body, asked):
+        return body + b"# refreshed\n" if media_playlist(url, "360p") and asked else body
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), 3, "bytes differ between fetches")
+
+
+def test_a_discontinuity_tag_fails_only_no_discontinuity(snapshot, created, baseline):
+    def tamper(url, body, _):
+        if not media_playlist(url):
+            return body
+        second = [m.start() for m in re.finditer(rb"#EXTINF", body)][1]
+        return body[:second] + b"#EXT-X-DISCONTINUITY\n" + body[second:]
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), 12, "1 discontinuity tags")
+
+
+def test_counters_restarting_in_one_segment_fail_only_continuity_counters(snapshot, created, baseline):
+    def tamper(url, body, _):
+        if not url.endswith("/720p/2.ts"):
+            return body
+        packets = np.frombuffer(body, dtype=np.uint8).reshape(-1, 188).copy()
+        packets[:, 3] = (packets[:, 3] & 0xF0) | ((packets[:, 3] + 5) & 0x0F)  # every PID's counters shifted
+        return packets.tobytes()
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), 15, "segment 2: PID")
+
+
+def test_a_codecs_attribute_unlike_the_sps_fails_only_variant_attributes(snapshot, created, baseline):
+    honest = next(r.scope for r in baseline if r.rule == 6 and r.ok and r.scope in KEPT_RENDITIONS)
+
+    def tamper(url, body, _):
+        if not url.endswith("master.m3u8"):
+            return body
+        lines = body.decode().splitlines(keepends=True)
+        for n, line in enumerate(lines):
+            if line.startswith("#EXT-X-STREAM-INF:") and lines[n + 1].startswith(f"{honest}/"):
+                lines[n] = re.sub(r'CODECS="avc1\.\w+', 'CODECS="avc1.640028', line)
+        return "".join(lines).encode()
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), 6, "but the segments' SPS say")
+
+
+def test_a_missing_iframe_stream_fails_only_iframe_playlists(snapshot, created, baseline):
+    def tamper(url, body, _):
+        if not url.endswith("master.m3u8"):
+            return body
+        return b"".join(line for line in body.splitlines(keepends=True) if b'URI="360p/iframes' not in line)
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), 8, "no EXT-X-I-FRAME-STREAM-INF")
+
+
+# --- reporting ----------------------------------------------------------------------
+
+
+def test_format_table_has_a_row_per_rule_and_fails_a_cell_when_any_scope_fails():
+    def results(failing_rule: int | None) -> list[RuleResult]:
+        out = []
+        for rule, title in RULE_TITLES.items():
+            out.append(RuleResult(rule, title, "720p", None if rule == 16 else True, "measured"))
+            out.append(RuleResult(rule, title, "360p", False if rule == failing_rule else (None if rule == 16 else True), "x"))
+        return out
+
+    table = format_table({"plan-a/ts": results(15), "plan-b/ts": results(None)})
+    lines = table.strip().splitlines()
+    assert lines[0] == "| rule | plan-a/ts | plan-b/ts |"
+    assert lines[1] == "|---|---|---|"
+    assert len(lines) == 2 + len(RULE_TITLES)
+    assert lines[2 + 14] == "| 15. Continuity counters (TS) | FAIL | pass |"
+    assert lines[2 + 15] == "| 16. fMP4 init, tfdt, no elst | n/a | n/a |"
+    assert lines[2] == "| 1. Target duration | pass | pass |"
+    listed = format_failures({"plan-a/ts": results(15), "plan-b/ts": results(None)})
+    assert listed == "- plan-a/ts: rule 15 (Continuity counters (TS)) [360p]: x\n"
