@@ -68,6 +68,10 @@ class ClipStorage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def check(self) -> None:
+        """Raises ClipStorageError unless the storage can be reached (readiness)."""
+        ...
+
     def download_url(self, key: str, lifetime_seconds: int) -> str:
         """A URL a browser can GET the clip from until `lifetime_seconds` have passed."""
         ...
@@ -136,6 +140,10 @@ class LocalClipStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def check(self) -> None:
+        if not self.root.is_dir():
+            raise ClipStorageError(f"clip directory {self.root} does not exist")
 
     def _signature(self, key: str, expires: int) -> str:
         return hmac.new(self._signing_key, f"{key}|{expires}".encode(), hashlib.sha256).hexdigest()
@@ -235,6 +243,12 @@ class S3ClipStorage:
         except BotoCoreError as error:
             raise ClipStorageError(f"cannot look up clip {key} in s3://{self.bucket}: {error}") from error
         return True
+
+    def check(self) -> None:
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as error:
+            raise ClipStorageError(f"cannot reach s3://{self.bucket}: {error}") from error
 
     def download_url(self, key: str, lifetime_seconds: int) -> str:
         _check_lifetime(lifetime_seconds, S3_MAX_URL_LIFETIME_SECONDS)

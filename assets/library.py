@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from pathlib import Path
 
 from assets.catalogue import CatalogueError, load_catalogue, write_catalogue
 
 MUSIC_DIR = "music"
+log = logging.getLogger(__name__)
 
 
 def library_is_complete(clips_dir: Path) -> bool:
@@ -28,9 +29,9 @@ def ensure_sample_library(clips_dir: Path, *, announce: bool = False) -> None:
     from assets.samples import generate_samples
 
     if announce:
-        print(f"generating sample exercise clips in {clips_dir} ...", file=sys.stderr, flush=True)
+        log.info("generating sample exercise clips in %s ...", clips_dir)
     started = time.monotonic()
     clips_dir.mkdir(parents=True, exist_ok=True)
     write_catalogue(clips_dir, generate_samples(clips_dir), generate_music(clips_dir / MUSIC_DIR))
     if announce:
-        print(f"sample library ready in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+        log.info("sample library ready in %.1f s", time.monotonic() - started)

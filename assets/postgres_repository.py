@@ -2,7 +2,9 @@
 
 The connection pool is made on first use, so opening a repository never blocks and a server can start before
 its database accepts connections (its health check reports that through `ping`). Driver exceptions are turned
-into `RepositoryError`s so callers never depend on asyncpg.
+into `RepositoryError`s so callers never depend on asyncpg; a database that is down, restarting or silent is
+`RepositoryUnavailable` within the connect or command timeout (the API answers 503). asyncpg's pool replaces a
+connection the server closed when it is next acquired, so nothing needs restarting once the database is back.
 """
 
 from __future__ import annotations
@@ -31,8 +33,12 @@ from assets.repository import (
 
 MIN_CONNECTIONS = 1
 MAX_CONNECTIONS = 10
-CONNECT_TIMEOUT_SECONDS = 10.0
-COMMAND_TIMEOUT_SECONDS = 60.0
+CONNECT_TIMEOUT_SECONDS = 5.0
+COMMAND_TIMEOUT_SECONDS = 10.0
+"""Bounds every statement, so a database that stops answering costs a request this long (then 503
+database_unavailable), not a hang: the catalogue and plan statements take milliseconds."""
+MIGRATION_TIMEOUT_SECONDS = 120.0
+"""Migrations may wait for another node's migration lock and run DDL: they get longer."""
 # One key for "the schema is being migrated", shared by every process that migrates this database.
 MIGRATION_LOCK_KEY = zlib.crc32(b"workout-hls-server schema migrations")
 # put_exercise retries its insert-or-update when a concurrent delete removes the row in between.
@@ -134,13 +140,15 @@ class PostgresRepository:
         async with self._connection() as connection:
             with _translated("migrating"):
                 async with connection.transaction():
-                    await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY)
+                    await connection.execute(
+                        "SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY, timeout=MIGRATION_TIMEOUT_SECONDS
+                    )
                     await connection.execute(SCHEMA_MIGRATIONS_DDL)
                     rows = await connection.fetch("SELECT version, name FROM schema_migrations")
                     names = []
                     for migration in pending_migrations(migrations, {row["version"]: row["name"] for row in rows}):
                         try:
-                            await connection.execute(migration.sql)
+                            await connection.execute(migration.sql, timeout=MIGRATION_TIMEOUT_SECONDS)
                         except asyncpg.PostgresError as error:
                             raise MigrationError(f"migration {migration.name} failed: {error}") from error
                         await connection.execute(

@@ -40,6 +40,21 @@ def has_alpha(pix_fmt: str) -> bool:
     return any(component.is_alpha for component in av.VideoFormat(pix_fmt).components)
 
 
+def check_clip(path: Path) -> None:
+    """The cheap check run on every catalogue clip when the catalogue is loaded: the file opens as a
+    container with a video stream whose first frame decodes (milliseconds, unlike a full probe).
+    Damage further into a file is found when a render decodes it (503 clip_unavailable)."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise ClipProbeError(f"{path} has no video stream")
+            for _ in container.decode(video=0):
+                return
+    except (av.error.FFmpegError, OSError) as error:
+        raise ClipProbeError(f"cannot read {path} as a video clip: {error}") from error
+    raise ClipProbeError(f"{path} has no decodable video frame")
+
+
 def probe_clip(path: Path) -> ClipInfo:
     """Open, decode and describe the first video stream of `path`."""
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+PREPARE_TIMEOUT_SECONDS = 300.0
 
 
 def free_port() -> int:
@@ -60,7 +61,12 @@ def _status_kib(pid: int, field: str) -> int:
 
 
 @contextmanager
-def running_server(data_dir: Path, clips_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[RunningServer]:
+def running_server(
+    data_dir: Path,
+    clips_dir: Path,
+    env: Mapping[str, str] | None = None,
+    prepare_timeout: float = PREPARE_TIMEOUT_SECONDS,
+) -> Iterator[RunningServer]:
     """`python -m server` on a free loopback port, clips prepared before it is handed out."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if not (data_dir / "exercises").exists():
@@ -76,7 +82,7 @@ def running_server(data_dir: Path, clips_dir: Path, env: Mapping[str, str] | Non
     )
     server = RunningServer(process, f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + prepare_timeout
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the server exited with {process.returncode} while starting")
@@ -87,7 +93,7 @@ def running_server(data_dir: Path, clips_dir: Path, env: Mapping[str, str] | Non
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("the server did not prepare its clips within 300 s")
+                raise RuntimeError(f"the server did not prepare its clips within {prepare_timeout:g} s")
             time.sleep(0.2)
         yield server
     finally:

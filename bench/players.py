@@ -65,8 +65,11 @@ async def play(
     media_seconds: float,
     start_delay: float,
     rendition: str = "720p",
+    result: PlayerResult | None = None,
 ) -> PlayerResult:
-    result = PlayerResult()
+    """Play one session; `result` (filled in as it goes) lets a caller that cancels the session keep
+    what it measured so far."""
+    result = result if result is not None else PlayerResult()
     await asyncio.sleep(start_delay)
     try:
         created_at = time.monotonic()

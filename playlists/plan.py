@@ -36,6 +36,8 @@ MAX_ITEMS = 200
 MAX_ROUNDS = 20
 MAX_PLAN_SECONDS = 4 * 3600
 EXERCISE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+MAX_ID_CHARS = 64
+"""The pattern's own bound, stated again so the JSON schema (OpenAPI) shows it as maxLength."""
 PLAN_ID_HEX_DIGITS = 20
 
 
@@ -44,7 +46,7 @@ class PlanItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    exercise_id: str = Field(pattern=EXERCISE_ID_PATTERN)
+    exercise_id: str = Field(max_length=MAX_ID_CHARS, pattern=EXERCISE_ID_PATTERN)
     work_seconds: int = Field(ge=1, le=MAX_INTERVAL_SECONDS)
     rest_seconds: int = Field(default=0, ge=0, le=MAX_INTERVAL_SECONDS)
     speed: float | None = Field(default=None, ge=MIN_SPEED, le=MAX_SPEED)
@@ -61,7 +63,7 @@ class Plan(BaseModel):
     rest_between_rounds_seconds: int | None = Field(default=None, ge=0, le=MAX_INTERVAL_SECONDS)
     intensity: Intensity | None = None
     speed: float | None = Field(default=None, ge=MIN_SPEED, le=MAX_SPEED)
-    music: str | None = Field(default=None, pattern=EXERCISE_ID_PATTERN)
+    music: str | None = Field(default=None, max_length=MAX_ID_CHARS, pattern=EXERCISE_ID_PATTERN)
     """Id of a background music track from the assets, looped under the cues; none by default."""
     segment_seconds: float = Field(default=DEFAULT_SEGMENT_SECONDS, ge=MIN_SEGMENT_SECONDS, le=MAX_SEGMENT_SECONDS)
 

@@ -21,10 +21,16 @@ class SegmentCache:
         self._inflight: dict[Hashable, asyncio.Task[bytes]] = {}
         self.renders = 0
         self.hits = 0
+        self.misses = 0
+        """Requests that found the segment neither cached nor rendering (look-ahead renders are not misses)."""
 
     @property
     def nbytes(self) -> int:
         return self._bytes
+
+    @property
+    def budget(self) -> int:
+        return self._budget
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._entries
@@ -48,12 +54,25 @@ class SegmentCache:
             self._entries.move_to_end(key)
             self.hits += 1
             return self._entries[key]
-        task = self._inflight.get(key)
-        if task is None:
-            task = self._start(key, render)
-        else:
-            self.hits += 1
-        return await asyncio.shield(task)
+        while True:
+            task = self._inflight.get(key)
+            if task is None:
+                self.misses += 1
+                task = self._start(key, render)
+            else:
+                self.hits += 1
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not _render_dropped_under(task):
+                    raise
+                # The shared render was dropped (e.g. its queued job was cancelled when the players
+                # who started it gave up) while this caller still wants the segment: render anew.
+
+    def abandon(self, key: Hashable) -> None:
+        """Forget the render under way for `key` (it took too long): the next request starts a new one.
+        The abandoned render goes on for whoever already waits for it, and still stores its result."""
+        self._inflight.pop(key, None)
 
     def render_in_background(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> None:
         """Start a render nobody waits for yet (look-ahead), unless cached or under way."""
@@ -73,7 +92,8 @@ class SegmentCache:
             self.put(key, data)
             return data
         finally:
-            self._inflight.pop(key, None)
+            if self._inflight.get(key) is asyncio.current_task():  # not a newer render after an abandon
+                del self._inflight[key]
 
     def put(self, key: Hashable, data: bytes) -> None:
         """Keep `data` (ignored if larger than the whole budget or already held), evicting the least recent."""
@@ -90,3 +110,9 @@ def _retrieve_exception(task: asyncio.Task[bytes]) -> None:
     """Errors reach every waiter; this only stops asyncio warning when nobody waited."""
     if not task.cancelled():
         task.exception()
+
+
+def _render_dropped_under(task: asyncio.Task[bytes]) -> bool:
+    """The render was cancelled, not the caller awaiting it."""
+    current = asyncio.current_task()
+    return task.cancelled() and (current is None or current.cancelling() == 0)

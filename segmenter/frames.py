@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import av
+import av.error
 import numpy as np
 from av.video.reformatter import Colorspace
 
@@ -118,7 +119,12 @@ class ClipFrames:
 
 
 class ClipDecodeError(RuntimeError):
-    """A clip could not be decoded into the frames its catalogue entry promises."""
+    """A clip could not be decoded into the frames its catalogue entry promises (missing, garbage,
+    truncated): the renderer stops rather than send a segment with missing pictures."""
+
+    def __init__(self, exercise_id: str, detail: str) -> None:
+        super().__init__(detail)
+        self.exercise_id = exercise_id
 
 
 def has_alpha(pixel_format: av.VideoFormat) -> bool:
@@ -126,6 +132,18 @@ def has_alpha(pixel_format: av.VideoFormat) -> bool:
 
 
 def decode_clip(clip: ClipRef, width: int, height: int, background: np.ndarray) -> ClipFrames:
+    try:
+        frames = _decoded_frames(clip, width, height, background)
+    except (av.error.FFmpegError, OSError) as error:
+        raise ClipDecodeError(clip.exercise_id, f"{clip.path}: {error}") from error
+    if len(frames) != clip.frames:
+        raise ClipDecodeError(
+            clip.exercise_id, f"{clip.path}: decoded {len(frames)} frames, the catalogue says {clip.frames}"
+        )
+    return ClipFrames(tuple(frames), dimmed(frames[0], REST_DIM))
+
+
+def _decoded_frames(clip: ClipRef, width: int, height: int, background: np.ndarray) -> list[np.ndarray]:
     frames: list[np.ndarray] = []
     with av.open(clip.path) as container:
         stream = container.streams.video[0]
@@ -143,9 +161,7 @@ def decode_clip(clip: ClipRef, width: int, height: int, background: np.ndarray) 
                 frames.append(composite_over(scaled, background))
             else:
                 frames.append(pack_yuv420p(*(plane_array(p) for p in scaled.planes)))
-    if len(frames) != clip.frames:
-        raise ClipDecodeError(f"{clip.path}: decoded {len(frames)} frames, the catalogue says {clip.frames}")
-    return ClipFrames(tuple(frames), dimmed(frames[0], REST_DIM))
+    return frames
 
 
 class FrameLibrary:
@@ -177,7 +193,12 @@ class FrameLibrary:
                 if key in self._entries:
                     self._entries.move_to_end(key)
                     return self._entries[key]
-            decoded = decode_clip(clip, rendition.width, rendition.height, self.background(rendition))
+            try:
+                decoded = decode_clip(clip, rendition.width, rendition.height, self.background(rendition))
+            except BaseException:
+                with self._lock:
+                    self._key_locks.pop(key, None)  # the next request tries again
+                raise
             with self._lock:
                 self._entries[key] = decoded
                 self._evict()
@@ -187,6 +208,12 @@ class FrameLibrary:
     @property
     def budget(self) -> int:
         return self._budget
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of decoded frames held now (at most one clip over the budget: the one just decoded)."""
+        with self._lock:
+            return sum(entry.nbytes for entry in self._entries.values())
 
     @staticmethod
     def estimate(clip: ClipRef, rendition: Rendition) -> int:
@@ -198,11 +225,6 @@ class FrameLibrary:
         """How many clip/size pairs are decoded and held."""
         with self._lock:
             return len(self._entries)
-
-    @property
-    def nbytes(self) -> int:
-        with self._lock:
-            return sum(entry.nbytes for entry in self._entries.values())
 
     def _evict(self) -> None:
         total = sum(entry.nbytes for entry in self._entries.values())

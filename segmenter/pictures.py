@@ -1,4 +1,5 @@
-"""Still pictures of a presentation: poster, thumbnails and the scrubbing storyboard.
+"""Still pictures of a presentation: poster, thumbnails and the scrubbing storyboard;
+and an exercise's catalogue picture (a clip frame over the backdrop, no overlay).
 
 A still shows exactly what the stream shows at that frame, without rendering
 its segment: the segment's spec is cut down to the one frame and handed to the
@@ -27,7 +28,7 @@ from playlists.presentation import Presentation
 from playlists.renditions import Rendition
 from playlists.timeline import BlockKind, Timeline
 from segmenter.frames import OUTPUT_COLORSPACE, FrameLibrary, pack_yuv420p
-from segmenter.spec import SegmentSpec, SpecBuilder
+from segmenter.spec import ClipRef, SegmentSpec, SpecBuilder
 from segmenter.video import PIXEL_FORMAT, FramePool, frame_planes, video_frames
 
 PICTURES_VERSION = "1"
@@ -258,3 +259,25 @@ def picture_key(builder: SpecBuilder, frames: Iterable[int], *parameters: object
     for frame in frames:
         digest.update(f"|{frame}:{builder.key(segment_index_of(presentation, frame))}".encode())
     return digest.hexdigest()
+
+
+def clip_middle_frame(clip: ClipRef) -> int:
+    """The clip frame an exercise's catalogue thumbnail shows: the middle of its loop, mid-movement."""
+    return clip.frames // 2
+
+
+def clip_still_key(clip: ClipRef, rendition: Rendition, frame: int, width: int, height: int) -> str:
+    """Content key of a clip frame's still (strong ETag, cache key): the clip's version, the frame, the size."""
+    parameters = ("clip", clip.exercise_id, clip.version, rendition.name, frame, width, height, JPEG_QUALITY)
+    return hashlib.sha256(f"{PICTURES_VERSION}|{parameters!r}".encode()).hexdigest()
+
+
+def clip_still_jpeg(
+    clip: ClipRef, rendition: Rendition, frame: int, library: FrameLibrary, width: int, height: int
+) -> bytes:
+    """Clip frame `frame` as the stream's work screen shows it, over the backdrop, without overlays.
+
+    Drawn from the library's decoded frames at `rendition` (alpha clips already
+    composited over the backdrop), the same frames segments are encoded from.
+    """
+    return jpeg_of(library.clip_frames(clip, rendition).frames[frame], width, height)

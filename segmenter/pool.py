@@ -9,13 +9,21 @@ A queued job whose players all went away is cancelled before it starts.
 Look-ahead never starts while urgent work runs or waits: a second render on a
 2-core machine slows the one a player waits for by about a fifth, and a
 segment nobody has asked for yet can afford to wait that long.
+
+A worker thread that dies mid-render (something that is not an `Exception`
+escapes the render) hands its job `WorkerLost` and is replaced by a fresh
+thread, so the pool keeps its size and the caller can retry on a live worker.
+Threads cannot be killed: a render that runs too long keeps its worker busy
+until it ends; `overrunning` counts such renders so the lost capacity is seen.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -35,12 +43,21 @@ class PoolClosed(RuntimeError):
     """The pool is shutting down."""
 
 
-@dataclass
+class WorkerLost(RuntimeError):
+    """The worker thread running the job died mid-render; the job may succeed on another worker."""
+
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)  # identity: a job is kept in sets while it runs
 class Job:
     run: Callable[[], bytes]
     priority: Priority
     future: Future[bytes] = field(default_factory=Future)
     started: bool = False
+    started_at: float | None = None
+    """time.monotonic() when a worker took the job."""
     cancelled: bool = False
     ran_urgent: bool = False
 
@@ -54,11 +71,41 @@ class RenderPool:
         self._condition = threading.Condition()
         self._closed = False
         self._urgent_running = 0
+        self._running: set[Job] = set()
         self.cancelled = 0
         """Queued jobs dropped because every player waiting for them went away."""
-        self._threads = [threading.Thread(target=self._work, name=f"render-{n}", daemon=True) for n in range(workers)]
-        for thread in self._threads:
-            thread.start()
+        self.replaced = 0
+        """Worker threads that died mid-render and were replaced."""
+        self._names = itertools.count()
+        self._threads: set[threading.Thread] = set()
+        with self._condition:
+            for _ in range(workers):
+                self._start_worker()
+
+    def _start_worker(self) -> None:
+        """Called with the condition held."""
+        thread = threading.Thread(target=self._work, name=f"render-{next(self._names)}", daemon=True)
+        self._threads.add(thread)
+        thread.start()
+
+    @property
+    def workers(self) -> int:
+        """Live worker threads (the configured number, unless the pool is closing)."""
+        with self._condition:
+            return len(self._threads)
+
+    def running(self) -> int:
+        with self._condition:
+            return len(self._running)
+
+    def overrunning(self, limit_seconds: float) -> int:
+        """Renders still occupying a worker more than `limit_seconds` after they started
+        (abandoned by their players: a thread cannot be stopped, so the worker stays busy)."""
+        now = time.monotonic()
+        with self._condition:
+            return sum(
+                1 for job in self._running if job.started_at is not None and now - job.started_at > limit_seconds
+            )
 
     def queued(self, priority: Priority) -> int:
         with self._condition:
@@ -112,6 +159,8 @@ class RenderPool:
                 if self._heap and (self._heap[0][0] == Priority.URGENT or self._urgent_running == 0):
                     _, _, job = heapq.heappop(self._heap)
                     job.started = True
+                    job.started_at = time.monotonic()
+                    self._running.add(job)
                     self._queued[job.priority] -= 1
                     if job.priority is Priority.URGENT:
                         job.ran_urgent = True
@@ -120,30 +169,67 @@ class RenderPool:
                 self._condition.wait()
 
     def _work(self) -> None:
-        while (job := self._next_job()) is not None:
-            try:
-                if job.future.set_running_or_notify_cancel():
-                    try:
-                        job.future.set_result(job.run())
-                    except BaseException as error:  # handed to whoever waits for the segment
-                        job.future.set_exception(error)
-            finally:
-                if job.ran_urgent:
-                    with self._condition:
-                        self._urgent_running -= 1
-                        self._condition.notify_all()  # look-ahead may start now
+        try:
+            while (job := self._next_job()) is not None:
+                self._run(job)
+        except BaseException:  # not swallowed: logged here, and _retire puts a fresh worker in its place
+            log.exception("render worker %s died", threading.current_thread().name)
+        finally:
+            self._retire(threading.current_thread())
 
-    def close(self) -> None:
-        """Finish running jobs, cancel queued ones."""
+    def _run(self, job: Job) -> None:
+        """Run one job; an `Exception` goes to its waiter, anything else kills this worker (after
+        telling the waiter `WorkerLost`: asyncio must never receive a SystemExit-like exception)."""
+        try:
+            if not job.future.set_running_or_notify_cancel():
+                return
+            try:
+                result = job.run()
+            except Exception as error:  # handed to whoever waits for the segment
+                job.future.set_exception(error)
+            except BaseException as error:
+                lost = WorkerLost(f"the render worker died mid-render: {type(error).__name__}: {error}")
+                lost.__cause__ = error
+                job.future.set_exception(lost)
+                raise
+            else:
+                job.future.set_result(result)
+        finally:
+            with self._condition:
+                self._running.discard(job)
+                if job.ran_urgent:
+                    self._urgent_running -= 1
+                    self._condition.notify_all()  # look-ahead may start now
+
+    def _retire(self, thread: threading.Thread) -> None:
+        """A worker thread is ending: normal while closing, otherwise it died and is replaced."""
+        with self._condition:
+            self._threads.discard(thread)
+            if self._closed:
+                return
+            self.replaced += 1
+            self._start_worker()
+        log.warning("replaced render worker %s", thread.name)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Cancel queued jobs and wait up to `timeout` seconds (None: for ever) for running ones;
+        True if every worker finished. Workers are daemon threads: one still rendering past the
+        timeout does not keep the process alive."""
         with self._condition:
             self._closed = True
             pending = [job for _, _, job in self._heap if not job.started and not job.cancelled]
             self._heap.clear()
             self._condition.notify_all()
+            threads = list(self._threads)
         for job in pending:
             job.future.cancel()
-        for thread in self._threads:
-            thread.join()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        unfinished = [thread.name for thread in threads if thread.is_alive()]
+        if unfinished:
+            log.warning("render workers still running after %s s: %s", timeout, ", ".join(unfinished))
+        return not unfinished
 
 
 def _is_stale(entry: tuple[int, int, Job]) -> bool:

@@ -1,17 +1,25 @@
-"""`python -m server`: prepare the sample library if needed and serve with uvicorn."""
+"""`python -m server`: prepare the sample library if needed and serve with uvicorn.
+
+SIGTERM (what an orchestrator sends) is a clean stop: uvicorn closes the listening socket at once, lets
+in-flight requests finish for up to HLS_SHUTDOWN_GRACE_SECONDS, then the app's shutdown closes the render pool
+(waiting a few seconds more for a render still running) and the process exits 0.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
 from assets.library import ensure_sample_library
 from server.app import create_app
 from server.config import ConfigError, Settings, settings_from_env, validated
+from server.logs import configure_logging
 
 
 def parse_args(argv: list[str], defaults: Settings) -> Settings:
@@ -25,15 +33,29 @@ def parse_args(argv: list[str], defaults: Settings) -> Settings:
     return validated(dataclasses.replace(defaults, host=args.host, port=args.port, data_dir=args.data_dir))
 
 
+def exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM outside uvicorn's own handling: before it serves (nothing in flight yet), and after its
+    graceful shutdown, when it raises the signal again for the previous handler: that is a clean exit."""
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         settings = parse_args(sys.argv[1:] if argv is None else argv, settings_from_env())
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format, settings.log_level)
+    signal.signal(signal.SIGTERM, exit_cleanly)
     ensure_sample_library(settings.clips_dir, announce=True)
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log
+    uvicorn.run(  # logging as configured above; the access log is the request-id middleware's
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0
 

@@ -22,11 +22,20 @@ from segmenter.frames import FrameLibrary
 from segmenter.shared_store import S3Settings, SharedSegmentStore
 from server.catalogue_routes import CATALOGUE_ROUTES
 from server.config import MIB, Settings
+from server.database_metrics import CountedRepository
 from server.errors import EXCEPTION_HANDLERS
 from server.exercises import ExerciseCatalogue
+from server.metrics import METRICS_ROUTES, Metrics, counted_handlers
+from server.middleware.http_metrics import HttpMetricsMiddleware
+from server.middleware.request_id import RequestIdMiddleware
+from server.openapi import OPENAPI_ROUTES
 from server.picture_routes import PICTURE_ROUTES
+from server.rate_limit import LIMITER_STATE, RateLimiter
+from server.readiness import READINESS_ROUTES
 from server.routing import ROUTES
+from server.signing import SIGNER_STATE, UrlSigner, UrlTokenGuard
 from server.streaming import StreamingService
+from server.web_routes import WEB_ROUTES
 from server.workout_routes import WORKOUT_ROUTES
 
 log = logging.getLogger(__name__)
@@ -65,10 +74,12 @@ async def refresh_periodically(exercises: ExerciseCatalogue, seconds: int) -> No
 
 
 def create_app(settings: Settings) -> Starlette:
+    metrics = Metrics()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ensure_sample_library(settings.clips_dir)
-        repository = open_repository(settings.database_url, settings.sqlite_path)
+        repository = CountedRepository(open_repository(settings.database_url, settings.sqlite_path), metrics)
         try:
             applied = await repository.migrate()
             if applied:
@@ -88,7 +99,10 @@ def create_app(settings: Settings) -> Starlette:
             render_queue=settings.render_queue,
             look_ahead=settings.look_ahead,
             shared=shared_store(settings),
+            metrics=metrics,
+            render_timeout=settings.render_timeout_seconds,
         )
+        collector = metrics.watch(service)
         app.state.service = service
         app.state.exercises = exercises
         app.state.settings = settings
@@ -103,8 +117,11 @@ def create_app(settings: Settings) -> Starlette:
                 await refresher
             await service.close()
             await repository.close()
+            metrics.registry.unregister(collector)
 
     middleware = [
+        Middleware(RequestIdMiddleware, access_log_enabled=settings.access_log),
+        Middleware(HttpMetricsMiddleware, metrics=metrics),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
@@ -114,5 +131,39 @@ def create_app(settings: Settings) -> Starlette:
             max_age=3600,
         )
     ]
-    routes = [*ROUTES, *CATALOGUE_ROUTES, *WORKOUT_ROUTES, *PICTURE_ROUTES]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    signer = url_signer(settings)
+    if signer is not None:
+        middleware.append(Middleware(UrlTokenGuard, signer=signer))
+    routes = [
+        *ROUTES,
+        *CATALOGUE_ROUTES,
+        *WORKOUT_ROUTES,
+        *PICTURE_ROUTES,
+        *METRICS_ROUTES,
+        *READINESS_ROUTES,
+        *WEB_ROUTES,
+        *OPENAPI_ROUTES,
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=counted_handlers(EXCEPTION_HANDLERS, metrics),
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    setattr(app.state, SIGNER_STATE, signer)
+    setattr(app.state, LIMITER_STATE, rate_limiter(settings))
+    return app
+
+
+def url_signer(settings: Settings) -> UrlSigner | None:
+    """Signed stream URLs only when a key is configured."""
+    if not settings.url_signing_key:
+        return None
+    return UrlSigner(settings.url_signing_key.encode(), settings.url_ttl_seconds)
+
+
+def rate_limiter(settings: Settings) -> RateLimiter | None:
+    if settings.rate_limit_per_minute == 0:
+        return None
+    return RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)

@@ -6,7 +6,7 @@ import json
 
 from starlette.requests import Request
 
-from server.errors import MalformedJson, PayloadTooLarge
+from server.errors import MalformedJson, PayloadTooLarge, field_error
 
 MAX_JSON_BODY_BYTES = 64 * 1024
 
@@ -15,14 +15,17 @@ async def json_body(request: Request, limit: int = MAX_JSON_BODY_BYTES) -> objec
     """The parsed JSON body; reading stops as soon as it passes `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the request body is {declared} bytes; at most {limit} are allowed")
+        detail = f"the request body is {declared} bytes; at most {limit} are allowed"
+        raise PayloadTooLarge(detail, [field_error(["body"], detail, "too_large")])
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"the request body is over {limit} bytes")
+            detail = f"the request body is over {limit} bytes"
+            raise PayloadTooLarge(detail, [field_error(["body"], detail, "too_large")])
         chunks.append(chunk)
     try:
         return json.loads(b"".join(chunks))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise MalformedJson(f"the body is not valid JSON: {error}") from None
+        detail = f"the body is not valid JSON: {error}"
+        raise MalformedJson(detail, [field_error(["body"], detail, "json_invalid")]) from None

@@ -37,10 +37,12 @@ from server.errors import (
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
+    field_error,
 )
 from server.exercises import ExerciseCatalogue, ExerciseExists, ExerciseNotFound, InvalidExercise, public_record
 
 CLIP_SUFFIXES = {"video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".webm", "video/x-matroska": ".mkv"}
+MAX_QUERY_TEXT = 100
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes"), ("0", "false", "no", "")
 
 
@@ -57,7 +59,8 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     if text is None:
         return default
     if not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidRequest(f"{name} must be a whole number {low}..{high}", [{"loc": ["query", name], "msg": text}])
+        rule = f"{name} must be a whole number {low}..{high}"
+        raise InvalidRequest(rule, [field_error(["query", name], rule, "range")])
     return int(text)
 
 
@@ -65,16 +68,21 @@ def exercise_query(request: Request) -> ExerciseQuery:
     params = request.query_params
     unknown = sorted(set(params) - {"category", "difficulty", "no_jump", "q", "limit", "offset"})
     if unknown:
-        raise InvalidRequest("unknown query parameters", [{"loc": ["query", n], "msg": "unknown"} for n in unknown])
+        raise InvalidRequest(
+            "unknown query parameters", [field_error(["query", n], "unknown", "extra_forbidden") for n in unknown]
+        )
     difficulty = params.get("difficulty")
     if difficulty is not None and difficulty not in DIFFICULTIES:
-        raise InvalidRequest(f"difficulty must be one of {', '.join(DIFFICULTIES)}")
+        rule = f"difficulty must be one of {', '.join(DIFFICULTIES)}"
+        raise InvalidRequest(rule, [field_error(["query", "difficulty"], rule, "enum")])
     no_jump = params.get("no_jump", "").lower()
     if no_jump not in TRUE_WORDS + FALSE_WORDS:
-        raise InvalidRequest("no_jump must be true or false")
+        rule = "no_jump must be true or false"
+        raise InvalidRequest(rule, [field_error(["query", "no_jump"], rule, "bool_type")])
     text = params.get("q") or None
-    if text is not None and len(text) > 100:
-        raise InvalidRequest("q is at most 100 characters")
+    if text is not None and len(text) > MAX_QUERY_TEXT:
+        rule = f"q is at most {MAX_QUERY_TEXT} characters"
+        raise InvalidRequest(rule, [field_error(["query", "q"], rule, "length")])
     return ExerciseQuery(
         category=params.get("category") or None,
         difficulty=difficulty,

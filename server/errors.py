@@ -10,6 +10,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from assets.repository import RepositoryUnavailable
+
+
+def field_error(loc: list, msg: str, rule: str) -> dict:
+    """One entry of `fields`: where (`loc`), what is wrong (`msg`) and the rule broken (`type`)."""
+    return {"loc": loc, "msg": msg, "type": rule}
+
 
 class ApiError(Exception):
     status_code = 500
@@ -59,6 +66,36 @@ class AdminDisabled(Forbidden):
     code = "admin_disabled"
 
 
+class UrlTokenMissing(Forbidden):
+    """A signed stream was asked for without `?token=`."""
+
+    code = "url_token_missing"
+
+
+class UrlTokenInvalid(Forbidden):
+    """The token is malformed, or was made for another plan or with another key."""
+
+    code = "url_token_invalid"
+
+
+class UrlTokenExpired(Forbidden):
+    code = "url_token_expired"
+
+
+class RateLimited(ApiError):
+    """Too many requests from one client; `Retry-After` says when the next one will be accepted."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
 class Conflict(ApiError):
     status_code = 409
     code = "conflict"
@@ -104,9 +141,69 @@ class Overloaded(ApiError):
         return {"Retry-After": str(self.retry_after_seconds)}
 
 
+class NotReady(ApiError):
+    """A dependency (database, clip storage, catalogue) is not ready: send traffic elsewhere for now."""
+
+    status_code = 503
+    code = "not_ready"
+
+    def __init__(self, checks: dict[str, str]) -> None:
+        failing = [name for name, result in checks.items() if result != "ok"]
+        super().__init__(f"not ready: {', '.join(failing)}")
+        self.checks = checks
+
+    def body(self) -> dict:
+        return {**super().body(), "checks": self.checks}
+
+
+class DatabaseUnavailable(ApiError):
+    """The database cannot be reached (restarting, say); playback goes on, writes wait."""
+
+    status_code = 503
+    code = "database_unavailable"
+    retry_after_seconds = 5
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class ShuttingDown(ApiError):
+    """The server is stopping (SIGTERM) and takes no new renders: another node, or this one later."""
+
+    status_code = 503
+    code = "shutting_down"
+    retry_after_seconds = 1
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class RenderTimeout(ApiError):
+    """The segment was not ready within HLS_RENDER_TIMEOUT_SECONDS; the next request tries afresh."""
+
+    status_code = 504
+    code = "render_timeout"
+    retry_after_seconds = 2
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class RenderFailed(ApiError):
+    """A render failed twice for a reason that is not the clip's (a worker died, an internal error)."""
+
+    status_code = 500
+    code = "render_failed"
+
+
 async def api_error_handler(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
     return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers())
+
+
+async def repository_unavailable_handler(request: Request, error: Exception) -> JSONResponse:
+    """Any route whose database call failed to connect: 503 with Retry-After, never a 500 or a hang."""
+    return await api_error_handler(request, DatabaseUnavailable(f"the database is unavailable: {error}"))
 
 
 async def http_error_handler(request: Request, error: Exception) -> JSONResponse:
@@ -123,6 +220,7 @@ async def unexpected_error_handler(request: Request, error: Exception) -> JSONRe
 
 EXCEPTION_HANDLERS = {
     ApiError: api_error_handler,
+    RepositoryUnavailable: repository_unavailable_handler,
     HTTPException: http_error_handler,
     Exception: unexpected_error_handler,
 }

@@ -18,6 +18,7 @@ from pathlib import Path
 from assets.catalogue import Catalogue, Exercise, MusicTrack, file_version
 from assets.clip_storage import ClipStorage, ClipStorageError
 from assets.load_catalogue import load_records, records_from_catalogue
+from assets.probe import ClipProbeError, check_clip
 from assets.records import (
     CATEGORY_ID_PATTERN,
     DIFFICULTIES,
@@ -61,19 +62,21 @@ class InvalidExercise(ValueError):
 def exercise_fields(document: object) -> dict:
     """Validate an exercise's writable fields (id, name, difficulty, jump, categories, description)."""
     if not isinstance(document, dict):
-        raise InvalidExercise([{"loc": [], "msg": "the body must be a JSON object"}])
+        raise InvalidExercise([{"loc": ["body"], "msg": "the body must be a JSON object", "type": "object_type"}])
     problems: list[dict] = []
     unknown = sorted(set(document) - {"id", "name", "difficulty", "jump", "categories", "description"})
-    problems += [{"loc": [name], "msg": "unknown field"} for name in unknown]
+    problems += [{"loc": [name], "msg": "unknown field", "type": "extra_forbidden"} for name in unknown]
     exercise_id, name = document.get("id"), document.get("name")
     if not isinstance(exercise_id, str) or not re.fullmatch(EXERCISE_ID_PATTERN, exercise_id):
-        problems.append({"loc": ["id"], "msg": "1-64 of a-z, 0-9 and _, starting with a letter or digit"})
+        problems.append(
+            {"loc": ["id"], "msg": "1-64 of a-z, 0-9 and _, starting with a letter or digit", "type": "pattern"}
+        )
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
-        problems.append({"loc": ["name"], "msg": f"a name of 1-{MAX_NAME} characters"})
+        problems.append({"loc": ["name"], "msg": f"a name of 1-{MAX_NAME} characters", "type": "length"})
     if document.get("difficulty") not in DIFFICULTIES:
-        problems.append({"loc": ["difficulty"], "msg": f"one of {', '.join(DIFFICULTIES)}"})
+        problems.append({"loc": ["difficulty"], "msg": f"one of {', '.join(DIFFICULTIES)}", "type": "enum"})
     if not isinstance(document.get("jump"), bool):
-        problems.append({"loc": ["jump"], "msg": "true or false"})
+        problems.append({"loc": ["jump"], "msg": "true or false", "type": "bool_type"})
     categories = document.get("categories")
     if (
         not isinstance(categories, list)
@@ -81,10 +84,14 @@ def exercise_fields(document: object) -> dict:
         or len(set(map(str, categories))) != len(categories)
         or not all(isinstance(c, str) and re.fullmatch(CATEGORY_ID_PATTERN, c) for c in categories)
     ):
-        problems.append({"loc": ["categories"], "msg": f"1-{MAX_CATEGORIES} distinct ids of a-z, 0-9 and _"})
+        problems.append(
+            {"loc": ["categories"], "msg": f"1-{MAX_CATEGORIES} distinct ids of a-z, 0-9 and _", "type": "categories"}
+        )
     description = document.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        problems.append({"loc": ["description"], "msg": f"text of at most {MAX_DESCRIPTION} characters"})
+        problems.append(
+            {"loc": ["description"], "msg": f"text of at most {MAX_DESCRIPTION} characters", "type": "length"}
+        )
     if problems:
         raise InvalidExercise(problems)
     return {
@@ -152,6 +159,10 @@ class ExerciseCatalogue:
         self.storage = storage
         self.music = music
         self.snapshot = Catalogue({}, music)
+        self.broken_clips: dict[str, str] = {}
+        """Exercises left out of the snapshot because their clip failed `check_clip`: id -> why."""
+        self._clip_checks: dict[str, tuple[tuple[int, int], str | None]] = {}
+        """path -> ((size, mtime), problem or None) as last checked."""
         self._lock = asyncio.Lock()
 
     async def seed(self, clips_dir: Path) -> int:
@@ -173,7 +184,7 @@ class ExerciseCatalogue:
         """Rebuild the snapshot rendering uses from the repository (clips fetched to local files)."""
         async with self._lock:
             records = await self.repository.all_exercises()
-            exercises = {}
+            exercises, broken = {}, {}
             for record in records:
                 if record.clip is None:
                     continue
@@ -182,15 +193,39 @@ class ExerciseCatalogue:
                 except (ClipStorageError, LookupError) as error:
                     log.error("clip of %s is unavailable: %s", record.id, error)
                     continue
+                problem = await asyncio.to_thread(self._clip_problem, path)
+                if problem is not None:
+                    broken[record.id] = problem
+                    continue
                 exercises[record.id] = runtime_exercise(record, record.clip, path)
+            for exercise_id in broken.keys() - self.broken_clips.keys():
+                log.error("clip of %s is broken, the exercise is not playable: %s", exercise_id, broken[exercise_id])
+            self.broken_clips = broken
             self.snapshot = Catalogue(exercises, self.music)
             return self.snapshot
+
+    def _clip_problem(self, path: Path) -> str | None:
+        """Why the clip file cannot be played (None if it can), checked again only when the file changes."""
+        try:
+            stat = path.stat()
+        except OSError as error:
+            return f"{path}: {error.strerror}"
+        identity = (stat.st_size, stat.st_mtime_ns)
+        checked = self._clip_checks.get(str(path))
+        if checked is None or checked[0] != identity:
+            try:
+                check_clip(path)
+                checked = (identity, None)
+            except ClipProbeError as error:
+                checked = (identity, str(error))
+            self._clip_checks[str(path)] = checked
+        return checked[1]
 
     async def find(self, query: ExerciseQuery) -> ExercisePage:
         try:
             return await self.repository.find_exercises(query)
         except ConstraintViolation as error:
-            raise InvalidExercise([{"loc": ["query"], "msg": str(error)}]) from None
+            raise InvalidExercise([{"loc": ["query"], "msg": str(error), "type": "constraint"}]) from None
 
     async def get(self, exercise_id: str) -> ExerciseRecord:
         record = await self.repository.get_exercise(exercise_id)
@@ -213,7 +248,9 @@ class ExerciseCatalogue:
             document = {"id": exercise_id, **document}
         fields = exercise_fields(document)
         if fields["id"] != exercise_id:
-            raise InvalidExercise([{"loc": ["id"], "msg": "the id in the body differs from the one in the URL"}])
+            raise InvalidExercise(
+                [{"loc": ["id"], "msg": "the id in the body differs from the one in the URL", "type": "id_mismatch"}]
+            )
         existing = await self.repository.get_exercise(exercise_id)
         record = ExerciseRecord(**fields, clip=existing.clip if existing else None)
         created = await self.repository.put_exercise(record)

@@ -4,8 +4,10 @@ GET /hls/{plan_id}/poster.jpg?width=           a second into the first exercise 
 GET /hls/{plan_id}/thumbnail.jpg?t=&width=     the frame on screen at t seconds (default 320 px wide)
 GET /hls/{plan_id}/storyboard.jpg              one 160 px tile every 5 s, 10 to a row
 GET /hls/{plan_id}/storyboard.vtt              WebVTT thumbnail track naming tiles in storyboard.jpg
+GET /api/exercises/{exercise_id}/thumbnail.jpg?width=   the middle frame of the exercise's clip over the
+                                               backdrop, no overlay (default 320 px wide, at most 640)
 
-Widths are 64..1920 px; heights keep 16:9 and are even. Pictures are drawn on
+Widths are 64..1920 px (exercise thumbnails 64..640); heights keep 16:9 and are even. Pictures are drawn on
 worker threads, at most `PICTURE_CONCURRENCY` at a time and only a few waiting
 (then 503), so a scrubbing player takes at most one core from the segment
 renders, never a queue of them; finished pictures are kept in a small
@@ -23,6 +25,7 @@ import re
 from collections.abc import Callable
 from fractions import Fraction
 
+import av
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -30,9 +33,13 @@ from starlette.routing import Route
 from playlists.presentation import Presentation
 from playlists.renditions import Rendition
 from segmenter.cache import SegmentCache
+from segmenter.frames import ClipDecodeError
 from segmenter.pictures import (
     JPEG_QUALITY,
     Tile,
+    clip_middle_frame,
+    clip_still_jpeg,
+    clip_still_key,
     frame_at_time,
     picture_height,
     picture_key,
@@ -45,15 +52,18 @@ from segmenter.pictures import (
 )
 from segmenter.spec import SpecBuilder
 from server.config import MIB
-from server.errors import InvalidRequest, Overloaded
+from server.errors import ClipUnavailable, InvalidRequest, NotFound, Overloaded
 from server.responses import SEGMENT_CACHE_CONTROL, etag_matches, not_modified
 from server.routing import checked_plan_id, service
+from server.signing import sign_storyboard_for
 from server.streaming import StreamingService
 
 MIN_WIDTH = 64
 MAX_WIDTH = 1920
 DEFAULT_POSTER_WIDTH = 1280
 DEFAULT_THUMBNAIL_WIDTH = 320
+MAX_EXERCISE_THUMBNAIL_WIDTH = 640
+"""A catalogue card's picture: drawn from the 360p rendition's frames, never upscaled."""
 
 STORYBOARD_INTERVAL_SECONDS = Fraction(5)
 STORYBOARD_TILE_WIDTH = 160
@@ -133,14 +143,14 @@ def workshop(request: Request) -> PictureWorkshop:
     return found
 
 
-def width_param(request: Request, default: int) -> int:
+def width_param(request: Request, default: int, largest: int = MAX_WIDTH) -> int:
     text = request.query_params.get("width")
     if text is None:
         return default
-    if not WIDTH_RE.match(text) or not MIN_WIDTH <= int(text) <= MAX_WIDTH:
+    if not WIDTH_RE.match(text) or not MIN_WIDTH <= int(text) <= largest:
         raise InvalidRequest(
-            f"width must be a whole number of pixels {MIN_WIDTH}..{MAX_WIDTH}",
-            [{"loc": ["query", "width"], "msg": text}],
+            f"width must be a whole number of pixels {MIN_WIDTH}..{largest}",
+            [{"loc": ["query", "width"], "msg": text, "type": "range"}],
         )
     return int(text)
 
@@ -151,7 +161,9 @@ def time_param(request: Request, presentation: Presentation) -> Fraction:
     duration = presentation.timeline.duration
     rule = f"t must be decimal seconds with 0 <= t < {float(duration):g}"
     if text is None or not DECIMAL_SECONDS_RE.match(text) or not Fraction(text) < duration:
-        raise InvalidRequest(rule, [{"loc": ["query", "t"], "msg": "missing" if text is None else text}])
+        raise InvalidRequest(
+            rule, [{"loc": ["query", "t"], "msg": "missing" if text is None else text, "type": "range"}]
+        )
     return Fraction(text)
 
 
@@ -234,14 +246,38 @@ async def storyboard_track(request: Request) -> Response:
     Off the event loop all the same: a four-hour plan has 2880 cues.
     """
     _, presentation = await plan_presentation(request)
-    body = await asyncio.to_thread(track_text, presentation)
+    body = sign_storyboard_for(request, (await asyncio.to_thread(track_text, presentation)).decode()).encode()
     etag = etag_of(hashlib.sha256(body).hexdigest())
     if etag_matches(request, etag):
         return not_modified(etag, SEGMENT_CACHE_CONTROL)
     return Response(body, media_type=VTT_MIME, headers={"ETag": etag, "Cache-Control": SEGMENT_CACHE_CONTROL})
 
 
+async def exercise_thumbnail(request: Request) -> Response:
+    """The catalogue card's picture: the exercise mid-movement, as the work screen shows the clip.
+
+    No overlay: at card size the countdown and captions would be noise, and the
+    page writes the name beside it. Only playable exercises (with a clip) have one.
+    """
+    streaming = service(request)
+    exercise_id = request.path_params["exercise_id"]
+    if exercise_id not in streaming.catalogue:
+        raise NotFound(f"no exercise {exercise_id!r} with a clip")
+    width = width_param(request, DEFAULT_THUMBNAIL_WIDTH, MAX_EXERCISE_THUMBNAIL_WIDTH)
+    clip = streaming.clip_ref(exercise_id)  # ClipUnavailable when the file is gone
+    rendition = picture_rendition(streaming.renditions, width)
+    height = picture_height(width, rendition)
+    frame = clip_middle_frame(clip)
+    key = clip_still_key(clip, rendition, frame, width, height)
+    draw = functools.partial(clip_still_jpeg, clip, rendition, frame, streaming.frames, width, height)
+    try:
+        return await picture_answer(request, key, JPEG_MIME, draw)
+    except (av.FFmpegError, ClipDecodeError, OSError) as error:
+        raise ClipUnavailable(f"the clip of exercise {exercise_id!r} cannot be read: {error}") from error
+
+
 PICTURE_ROUTES = [
+    Route("/api/exercises/{exercise_id}/thumbnail.jpg", exercise_thumbnail, methods=["GET"]),
     Route("/hls/{plan_id}/poster.jpg", poster, methods=["GET"]),
     Route("/hls/{plan_id}/thumbnail.jpg", thumbnail, methods=["GET"]),
     Route("/hls/{plan_id}/storyboard.jpg", storyboard_sprite, methods=["GET"]),

@@ -31,13 +31,21 @@ from playlists.plan import PLAN_ID_HEX_DIGITS, Plan
 from playlists.presentation import FMP4, TS, Presentation
 from server.bodies import json_body
 from server.errors import InvalidPlan, NotFound
-from server.responses import MP4_SEGMENT_MIME, TS_SEGMENT_MIME, playlist_response, segment_response
+from server.rate_limit import enforce_rate_limit
+from server.responses import MP4_SEGMENT_MIME, TS_SEGMENT_MIME, segment_response
+from server.responses import playlist_response as unsigned_playlist_response
+from server.signing import sign_playlist_for, url_signing_for
 from server.streaming import StreamingService
 
 PLAN_ID_RE = re.compile(rf"^[0-9a-f]{{{PLAN_ID_HEX_DIGITS}}}$")
 DISCONNECT_POLL_SECONDS = 0.2
 CLIENT_CLOSED_REQUEST = 499
 """nginx's status for a client that went away: logged, never seen by anyone."""
+
+
+def playlist_response(request: Request, text: str) -> Response:
+    """A playlist as this request may see it: with its URL token carried to every URI when signing is on."""
+    return unsigned_playlist_response(request, sign_playlist_for(request, text))
 
 
 def service(request: Request) -> StreamingService:
@@ -57,10 +65,11 @@ def validation_fields(error: ValidationError) -> list[dict]:
 
 
 def plan_document(request: Request, identifier: str, presentation: Presentation) -> dict:
-    multivariant = request.url_for("multivariant_playlist", plan_id=identifier)
-    fmp4 = request.url_for("fmp4_multivariant_playlist", plan_id=identifier)
+    signed = url_signing_for(request, identifier)
+    multivariant = signed(str(request.url_for("multivariant_playlist", plan_id=identifier)))
+    fmp4 = signed(str(request.url_for("fmp4_multivariant_playlist", plan_id=identifier)))
     media = {
-        r.name: str(request.url_for("media_playlist", plan_id=identifier, rendition=r.name))
+        r.name: signed(str(request.url_for("media_playlist", plan_id=identifier, rendition=r.name)))
         for r in presentation.renditions
     }
     return {
@@ -68,8 +77,8 @@ def plan_document(request: Request, identifier: str, presentation: Presentation)
         "plan": presentation.plan.model_dump(mode="json"),
         "duration_seconds": float(presentation.timeline.duration),
         "segment_count": len(presentation.segments),
-        "playlist_url": str(multivariant),
-        "fmp4_playlist_url": str(fmp4),
+        "playlist_url": multivariant,
+        "fmp4_playlist_url": fmp4,
         "media_playlist_urls": media,
     }
 
@@ -84,6 +93,15 @@ async def health(request: Request) -> Response:
         "clips_total": total,
         "segments_rendered": streaming.rendered,
         "renders_cancelled": streaming.pool.cancelled,
+        "render_workers": streaming.pool.workers,
+        "render_workers_replaced": streaming.pool.replaced,
+        "renders_running": streaming.pool.running(),
+        "renders_overrunning": streaming.pool.overrunning(streaming.render_timeout),
+        "render_retries": streaming.render_retries,
+        "render_timeouts": streaming.render_timeouts,
+        "clips_broken": sorted(streaming.exercises.broken_clips),
+        "segment_cache": {"bytes": streaming.segments.nbytes, "budget": streaming.segments.budget},
+        "frame_cache": {"bytes": streaming.frames.nbytes, "budget": streaming.frames.budget},
     }
     if streaming.shared is not None:
         body["shared_store"] = streaming.shared.counters()
@@ -96,6 +114,7 @@ async def list_music(request: Request) -> Response:
 
 
 async def create_plan(request: Request) -> Response:
+    enforce_rate_limit(request)
     document = await json_body(request)
     try:
         plan = Plan.model_validate(document)

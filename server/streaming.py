@@ -2,6 +2,16 @@
 
 This is where side effects live (store, caches, the render pool); the maths it
 calls (plan -> timeline -> segment spec -> bytes) is pure.
+
+Faults it survives: a render that fails for a reason that is not the clip's (a
+worker thread lost mid-render, an internal error) is retried once on a live
+worker, then answered 500 `render_failed`; a clip that cannot be read or decoded
+is 503 `clip_unavailable` naming the exercise; a request waits at most
+`render_timeout` seconds for its segment (queue included), then gets 504
+`render_timeout` and the single-flight entry is dropped so the next request
+renders afresh. An abandoned render cannot be stopped (threads cannot be
+killed): it keeps its worker until it ends and its late result still lands in
+the cache, since the CPU was spent anyway.
 """
 
 from __future__ import annotations
@@ -12,10 +22,10 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from assets.catalogue import Catalogue
+from assets.catalogue import Catalogue, UnknownExercise
 from assets.repository import ConstraintViolation
 from playlists.plan import Plan, canonical_json, plan_id
 from playlists.presentation import TS, Presentation, build_presentation
@@ -23,10 +33,10 @@ from playlists.renditions import Rendition
 from segmenter.cache import SegmentCache
 from segmenter.cmaf import init_segment
 from segmenter.codecs import codecs_attribute
-from segmenter.frames import FrameLibrary
+from segmenter.frames import ClipDecodeError, FrameLibrary
 from segmenter.iframes import render_iframe
 from segmenter.overlays import warm_stamps
-from segmenter.pool import Job, PoolOverloaded, Priority, RenderPool
+from segmenter.pool import Job, PoolClosed, PoolOverloaded, Priority, RenderPool
 from segmenter.render import render_segment
 from segmenter.shared_store import SharedSegmentStore
 from segmenter.spec import (
@@ -37,10 +47,23 @@ from segmenter.spec import (
     SpecBuilder,
     clip_ref_of,
 )
-from server.errors import ClipUnavailable, InvalidPlan, NotFound, Overloaded
+from server.errors import (
+    ApiError,
+    ClipUnavailable,
+    InvalidPlan,
+    NotFound,
+    Overloaded,
+    RenderFailed,
+    RenderTimeout,
+    ShuttingDown,
+)
 from server.exercises import ExerciseCatalogue
+from server.metrics import Metrics
 
 PRESENTATION_CACHE_SIZE = 256
+DEFAULT_RENDER_TIMEOUT_SECONDS = 30.0
+POOL_CLOSE_SECONDS = 5.0
+"""At shutdown, how long a render still running may delay the exit (its worker is a daemon thread)."""
 IFRAME_KEY_PREFIX = "iframe:"
 """An I-frame resource is cached beside its segment, under the segment's key with this prefix."""
 log = logging.getLogger(__name__)
@@ -57,6 +80,8 @@ class StreamingService:
         render_queue: int = 8,
         look_ahead: int = 2,
         shared: SharedSegmentStore | None = None,
+        metrics: Metrics | None = None,
+        render_timeout: float = DEFAULT_RENDER_TIMEOUT_SECONDS,
     ) -> None:
         self.exercises = exercises
         self.renditions = renditions
@@ -67,9 +92,15 @@ class StreamingService:
             render_workers, max_urgent_queued=render_queue, max_ahead_queued=max(1, look_ahead * render_workers)
         )
         self.look_ahead = look_ahead
+        self.render_timeout = render_timeout
+        self.render_timeouts = 0
+        """Requests answered 504 because their segment was not ready in time."""
+        self.render_retries = 0
+        """Renders retried after an unexpected failure (a worker lost mid-render, an internal error)."""
         self._jobs: dict[str, Job] = {}
         self._waiters: dict[str, int] = {}
         self.shared = shared
+        self.metrics = metrics or Metrics()
         self._uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-upload")
         self._counter_lock = threading.Lock()
         self.rendered = 0
@@ -136,7 +167,7 @@ class StreamingService:
         self._stop_warming.set()
         if self._warmer is not None:
             await asyncio.to_thread(self._warmer.join)
-        await asyncio.to_thread(self.pool.close)
+        await asyncio.to_thread(self.pool.close, POOL_CLOSE_SECONDS)
         await asyncio.to_thread(self._uploads.shutdown, wait=True)
 
     def check_references(self, plan: Plan) -> None:
@@ -144,13 +175,14 @@ class StreamingService:
         unknown = [
             {
                 "loc": ["items", index, "exercise_id"],
+                "type": "unknown_exercise",
                 "msg": f"unknown exercise {item.exercise_id!r}, or it has no clip yet",
             }
             for index, item in enumerate(plan.items)
             if item.exercise_id not in self.catalogue
         ]
         if plan.music is not None and plan.music not in self.catalogue.music:
-            unknown.append({"loc": ["music"], "msg": f"unknown music track {plan.music!r}"})
+            unknown.append({"loc": ["music"], "msg": f"unknown music track {plan.music!r}", "type": "unknown_music"})
         if unknown:
             raise InvalidPlan("the plan names things that are not in the catalogue", unknown)
 
@@ -197,6 +229,8 @@ class StreamingService:
     def clip_ref(self, exercise_id: str) -> ClipRef:
         try:
             return clip_ref_of(self.catalogue.get(exercise_id))
+        except UnknownExercise:  # its clip failed the catalogue's check, or the exercise was deleted since
+            raise ClipUnavailable(f"exercise {exercise_id!r} has no playable clip at the moment") from None
         except OSError as error:
             raise ClipUnavailable(f"the clip of exercise {exercise_id!r} is missing: {error.strerror}") from error
 
@@ -252,16 +286,19 @@ class StreamingService:
             raise NotFound(str(error)) from None
 
         async def render() -> bytes:
-            job = self._submit(functools.partial(render_iframe, builder.spec(index), self.frames), Priority.URGENT)
+            run = functools.partial(_clip_errors_answered, render_iframe, builder.spec(index), self.frames)
+            job = self._submit(run, Priority.URGENT)
             return await asyncio.wrap_future(job.future)
 
-        return await self.segments.get_or_render(key, render), key
+        return await self._within_time_limit(key, self.segments.get_or_render(key, render)), key
 
     def _submit(self, run: Callable[[], bytes], priority: Priority) -> Job:
         try:
             job = self.pool.submit(run, priority)
         except PoolOverloaded as error:
             raise Overloaded(str(error)) from None
+        except PoolClosed as error:
+            raise ShuttingDown(str(error)) from None
         if job is None:
             raise RuntimeError("an urgent render is never skipped")  # submit only skips look-ahead
         return job
@@ -303,12 +340,12 @@ class StreamingService:
         self._waiters[key] = self._waiters.get(key, 0) + 1
         gave_up = True
         try:
-            data = await self.segments.get_or_render(
-                key, lambda: self._render(key, builder.spec(index), Priority.URGENT)
+            data = await self._within_time_limit(
+                key, self.segments.get_or_render(key, lambda: self._render(key, builder.spec(index), Priority.URGENT))
             )
             gave_up = False
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, RenderTimeout):
+            raise  # gave up waiting: a render still queued for nobody else is dropped
         except BaseException:
             gave_up = False  # the render failed: nothing left to drop
             raise
@@ -327,13 +364,27 @@ class StreamingService:
         if gave_up and job is not None:
             self.pool.cancel(job)  # no-op once the render has started: its result is still cached
 
+    async def _within_time_limit(self, key: str, waiting: Awaitable[bytes]) -> bytes:
+        """Wait for a segment at most `render_timeout` seconds. The render itself is shielded and goes
+        on; its single-flight entry is dropped so the next request for the segment starts afresh."""
+        try:
+            return await asyncio.wait_for(waiting, self.render_timeout)
+        except TimeoutError:
+            self.render_timeouts += 1
+            self.segments.abandon(key)
+            log.warning("segment %s not ready within %s s: abandoned", key, self.render_timeout)
+            raise RenderTimeout(
+                f"the segment was not ready within {self.render_timeout:g} s; it may be ready on retry"
+            ) from None
+
     def _produce(self, key: str, spec: SegmentSpec) -> bytes:
         """In a render worker: the shared tier's copy if another node made it, else render and share."""
         if self.shared is not None:
             data = self.shared.get(key)
             if data is not None:
                 return data
-        data = render_segment(spec, self.frames)
+        with self.metrics.render(spec.rendition.name, spec.container.value):
+            data = _clip_errors_answered(render_segment, spec, self.frames)
         with self._counter_lock:
             self.rendered += 1
         if self.shared is not None:
@@ -342,14 +393,35 @@ class StreamingService:
 
     async def _render(self, key: str, spec: SegmentSpec, priority: Priority) -> bytes:
         job = self._submit(functools.partial(self._produce, key, spec), priority)
-        return await self._await_job(key, job)
+        return await self._await_job(key, spec, job)
 
-    async def _await_job(self, key: str, job: Job) -> bytes:
+    async def _await_job(self, key: str, spec: SegmentSpec, job: Job) -> bytes:
+        """The job's bytes; an unexpected failure is retried once on a live worker (the pool replaces
+        a worker that died), a second one is `RenderFailed`. Known answers (a broken clip, overload)
+        are not retried: a second attempt would meet the same cause."""
+        try:
+            return await self._job_result(key, job)
+        except ApiError:
+            raise
+        except Exception as error:
+            self.render_retries += 1
+            log.warning("render of segment %s failed, retrying once: %r", key, error)
+        retry = self._submit(functools.partial(self._produce, key, spec), Priority.URGENT)
+        try:
+            return await self._job_result(key, retry)
+        except ApiError:
+            raise
+        except Exception as error:
+            log.error("render of segment %s failed twice", key, exc_info=error)
+            raise RenderFailed(f"the segment could not be rendered ({type(error).__name__}: {error})") from error
+
+    async def _job_result(self, key: str, job: Job) -> bytes:
         self._jobs[key] = job
         try:
             return await asyncio.wrap_future(job.future)
         finally:
-            self._jobs.pop(key, None)
+            if self._jobs.get(key) is job:  # an abandoned render must not forget a newer one's job
+                del self._jobs[key]
 
     def _look_ahead(self, builder: SpecBuilder, index: int) -> None:
         """Queue the next few segments at low priority, so sequential playback never waits."""
@@ -357,7 +429,18 @@ class StreamingService:
             key = builder.key(ahead)
             if key in self.segments or self.segments.is_rendering(key):
                 continue
-            job = self.pool.submit(functools.partial(self._produce, key, builder.spec(ahead)), Priority.AHEAD)
+            spec = builder.spec(ahead)
+            job = self.pool.submit(functools.partial(self._produce, key, spec), Priority.AHEAD)
             if job is None:
                 return  # look-ahead queue full: players' own requests come first
-            self.segments.render_in_background(key, functools.partial(self._await_job, key, job))
+            self.segments.render_in_background(key, functools.partial(self._await_job, key, spec, job))
+
+
+def _clip_errors_answered(
+    render: Callable[[SegmentSpec, FrameLibrary], bytes], spec: SegmentSpec, frames: FrameLibrary
+) -> bytes:
+    """Run a renderer; a clip that cannot be decoded becomes 503 `clip_unavailable` naming the exercise."""
+    try:
+        return render(spec, frames)
+    except ClipDecodeError as error:
+        raise ClipUnavailable(f"the clip of exercise {error.exercise_id!r} cannot be decoded: {error}") from error

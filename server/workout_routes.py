@@ -18,6 +18,7 @@ from playlists.presentation import Presentation
 from playlists.timeline import BlockKind
 from server.bodies import json_body
 from server.errors import InvalidPlan, InvalidRequest
+from server.rate_limit import enforce_rate_limit
 from server.routing import checked_plan_id, plan_document, service, validation_fields
 
 
@@ -55,6 +56,7 @@ async def get_workout(request: Request) -> Response:
 
 
 async def generate_training(request: Request) -> Response:
+    enforce_rate_limit(request)
     try:
         wish = GenerateRequest.model_validate(await json_body(request))
     except ValidationError as error:

@@ -124,9 +124,14 @@ def running_server(root: Path, clips_dir: Path, env: dict[str, str] | None = Non
 def live_server(tmp_path_factory: pytest.TempPathFactory, sample_clips_dir: Path) -> Iterator[LiveServer]:
     """A server as users run it, once its start-up warming is done (players then meet no cold clip)."""
     with running_server(tmp_path_factory.mktemp("live"), sample_clips_dir) as server:
-        deadline = time.monotonic() + 180
-        while (health := httpx.get(server.url("/health"), timeout=5).json())["clips_prepared"] < health["clips_total"]:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"clips not prepared in time: {health}")
-            time.sleep(0.5)
+        wait_until_warm(server)
         yield server
+
+
+def wait_until_warm(server: LiveServer, timeout: float = 180) -> None:
+    """Until start-up warming has prepared every clip it plans to hold (players then meet no cold clip)."""
+    deadline = time.monotonic() + timeout
+    while (health := httpx.get(server.url("/health"), timeout=5).json())["clips_prepared"] < health["clips_total"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"clips not prepared in time: {health}")
+        time.sleep(0.5)

@@ -286,3 +286,16 @@ def test_a_local_download_url_from_another_signing_key_does_not_verify(tmp_path:
     other = LocalClipStorage(tmp_path, URL_BASE, b"someone else's key")
     key, expires, signature = signed_url_parts(other.download_url(KEY, 300))
     assert not LocalClipStorage(tmp_path, URL_BASE, SIGNING_KEY).verify(key, expires, signature)
+
+
+def test_local_storage_check_fails_until_its_directory_exists(local_storage: LocalClipStorage) -> None:
+    with pytest.raises(ClipStorageError, match="does not exist"):
+        local_storage.check()
+    local_storage.root.mkdir(parents=True)
+    local_storage.check()
+
+
+def test_s3_storage_check_passes_for_its_bucket_and_fails_for_a_missing_one(make_s3_storage) -> None:
+    make_s3_storage().check()
+    with pytest.raises(ClipStorageError, match="no-such-bucket"):
+        make_s3_storage(bucket="no-such-bucket").check()

@@ -74,3 +74,48 @@ def test_a_cancelled_requester_does_not_cancel_the_render_others_wait_for():
 
     data, cache = run(scenario())
     assert data == b"done" and "k" in cache
+
+
+def test_a_waiter_whose_shared_render_is_dropped_gets_a_fresh_render_not_an_error():
+    """A look-ahead render cancelled in the pool (its players gave up) must not fail a player who
+    arrived meanwhile: the cache renders again for them."""
+
+    async def scenario():
+        cache = SegmentCache(100)
+        calls = 0
+
+        async def render():
+            nonlocal calls
+            calls += 1
+            await asyncio.sleep(0.05)
+            return b"fresh"
+
+        cache.render_in_background("k", render)
+        waiter = asyncio.ensure_future(cache.get_or_render("k", render))
+        await asyncio.sleep(0.01)
+        cache._inflight["k"].cancel()  # what the pool's cancellation of the queued job does
+        return await waiter, calls
+
+    data, calls = run(scenario())
+    assert data == b"fresh" and calls == 2
+
+
+def test_a_cancelled_waiter_is_still_cancelled_when_the_render_goes_on():
+    async def scenario():
+        cache = SegmentCache(100)
+
+        async def render():
+            await asyncio.sleep(0.05)
+            return b"x"
+
+        waiter = asyncio.ensure_future(cache.get_or_render("k", render))
+        await asyncio.sleep(0.01)
+        waiter.cancel()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            return "cancelled", await cache.get_or_render("k", render)
+        return "not cancelled", None
+
+    outcome, data = run(scenario())
+    assert outcome == "cancelled" and data == b"x"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import itertools
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from segmenter.music import music_samples
 from segmenter.render import render_segment
 from segmenter.spec import Container, MusicRef, SegmentSpec, build_segment_spec, clip_ref_of, spec_key
 from tests.clients.ffmpeg_client import decode_with_ffmpeg
+from tests.mediainspect import avcc_record, boxes, fragments, length_prefixed_units, top_level, trex_defaults
 
 RENDITION = DEFAULT_RENDITIONS[0]
 VIDEO_TICKS_PER_FRAME = VIDEO_CLOCK // 30
@@ -40,9 +40,6 @@ PLAN = {
     "segment_seconds": 2,
     "music": "groove",
 }
-CONTAINER_BOXES = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex", b"moof", b"traf", b"dinf", b"edts"})
-SAMPLE_ENTRY_FIELDS = {b"avc1": 78, b"mp4a": 28}
-"""Bytes of fixed fields before a sample entry's child boxes (VisualSampleEntry, AudioSampleEntry)."""
 TRUN_COMPOSITION_OFFSETS_PRESENT = 0x800
 TFHD_DEFAULT_BASE_IS_MOOF = 0x020000
 SAMPLE_IS_NON_SYNC = 0x00010000
@@ -81,109 +78,6 @@ def rendered(sample_clips_dir: Path) -> Rendered:
     return Rendered(presentation, specs, init_segment(RENDITION), segments, library)
 
 
-# --- a box reader independent of the writer ---------------------------------
-
-
-@dataclass(frozen=True)
-class Box:
-    kind: bytes
-    path: tuple[bytes, ...]
-    payload: bytes
-
-
-def boxes(data: bytes, path: tuple[bytes, ...] = ()) -> Iterator[Box]:
-    """Every box, depth first, descending into the container boxes."""
-    position = 0
-    while position < len(data):
-        size, kind = struct.unpack_from(">I4s", data, position)
-        assert size >= 8 and position + size <= len(data), (kind, size)
-        payload = data[position + 8 : position + size]
-        yield Box(kind, path, payload)
-        if kind in CONTAINER_BOXES:
-            yield from boxes(payload, (*path, kind))
-        elif kind == b"stsd":  # a full box with an entry count, then the sample entries
-            yield from boxes(payload[8:], (*path, kind))
-        elif kind in SAMPLE_ENTRY_FIELDS:  # fixed fields, then child boxes
-            yield from boxes(payload[SAMPLE_ENTRY_FIELDS[kind] :], (*path, kind))
-        position += size
-
-
-def top_level(data: bytes) -> list[bytes]:
-    return [b.kind for b in boxes(data) if not b.path]
-
-
-@dataclass(frozen=True)
-class TrackFragment:
-    track_id: int
-    base_decode_time: int
-    durations: list[int]
-    sizes: list[int]
-    flags: list[int]
-    data_offset: int
-    trun_flags: int
-    tfhd_flags: int
-
-
-def trex_defaults(init: bytes) -> dict[int, tuple[int, int, int]]:
-    """track_ID -> (default duration, size, flags) from the init's `trex` boxes."""
-    defaults = {}
-    for box in boxes(init):
-        if box.kind == b"trex":
-            track, _, duration, size, flags = struct.unpack_from(">IIIII", box.payload, 4)
-            defaults[track] = (duration, size, flags)
-    return defaults
-
-
-def parse_traf(traf: bytes, trex: dict[int, tuple[int, int, int]]) -> TrackFragment:
-    parts = {box.kind: box.payload for box in boxes(traf)}
-    tfhd, tfdt, trun = parts[b"tfhd"], parts[b"tfdt"], parts[b"trun"]
-    tfhd_flags = int.from_bytes(tfhd[1:4], "big")
-    (track,) = struct.unpack_from(">I", tfhd, 4)
-    duration, size, flags = trex[track]
-    position = 8
-    for bit, width in ((0x1, 8), (0x2, 4)):  # base data offset, sample description index
-        position += width if tfhd_flags & bit else 0
-    for bit in (0x8, 0x10, 0x20):
-        if tfhd_flags & bit:
-            (value,) = struct.unpack_from(">I", tfhd, position)
-            position += 4
-            duration, size, flags = (
-                value if bit == 0x8 else duration,
-                value if bit == 0x10 else size,
-                value if bit == 0x20 else flags,
-            )
-    base = struct.unpack_from(">Q" if tfdt[0] == 1 else ">I", tfdt, 4)[0]
-    trun_flags = int.from_bytes(trun[1:4], "big")
-    count, position = struct.unpack_from(">I", trun, 4)[0], 8
-    data_offset = 0
-    if trun_flags & 0x1:
-        (data_offset,) = struct.unpack_from(">i", trun, position)
-        position += 4
-    first_flags = None
-    if trun_flags & 0x4:
-        (first_flags,) = struct.unpack_from(">I", trun, position)
-        position += 4
-    durations, sizes, sample_flags = [], [], []
-    for n in range(count):
-        values = {}
-        for bit in (0x100, 0x200, 0x400, 0x800):
-            if trun_flags & bit:
-                values[bit] = struct.unpack_from(">I", trun, position)[0]
-                position += 4
-        durations.append(values.get(0x100, duration))
-        sizes.append(values.get(0x200, size))
-        sample_flags.append(values.get(0x400, first_flags if n == 0 and first_flags is not None else flags))
-    return TrackFragment(track, base, durations, sizes, sample_flags, data_offset, trun_flags, tfhd_flags)
-
-
-def fragments(segment: bytes, trex: dict[int, tuple[int, int, int]]) -> dict[int, TrackFragment]:
-    return {f.track_id: f for f in (parse_traf(b.payload, trex) for b in boxes(segment) if b.kind == b"traf")}
-
-
-def avcc_record(init: bytes) -> bytes:
-    return next(b.payload for b in boxes(init) if b.kind == b"avcC")
-
-
 def parameter_sets_in_avcc(init: bytes) -> tuple[bytes, bytes]:
     record = avcc_record(init)
     assert record[4] & 0x03 == 3  # lengthSizeMinusOne: 4-byte NAL lengths
@@ -206,16 +100,6 @@ def video_samples(segment: bytes, trex: dict[int, tuple[int, int, int]]) -> list
         samples.append(segment[position : position + size])
         position += size
     return samples
-
-
-def length_prefixed_units(sample: bytes) -> list[bytes]:
-    units, position = [], 0
-    while position < len(sample):
-        length = int.from_bytes(sample[position : position + 4], "big")
-        units.append(sample[position + 4 : position + 4 + length])
-        position += 4 + length
-    assert position == len(sample), "NAL lengths do not add up to the sample size"
-    return units
 
 
 # --- init segment -----------------------------------------------------------

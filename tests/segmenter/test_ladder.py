@@ -18,6 +18,7 @@ from segmenter.codecs import avc1_codec
 from segmenter.frames import FrameLibrary
 from segmenter.render import render_segment
 from segmenter.spec import SpecBuilder, clip_ref_of
+from tests.mediainspect import rfc_peak_and_average
 
 PLAN = Plan.model_validate(
     {
@@ -51,22 +52,6 @@ def first_video_pts(segment: bytes) -> tuple[int, int, int]:
         packets = [p for p in container.demux(video=0) if p.size]
         height = container.streams.video[0].codec_context.height
     return min(p.pts for p in packets), len(packets), height
-
-
-def rfc_peak_and_average(durations: list[Fraction], sizes: list[int], target: int) -> tuple[float, float]:
-    """RFC 8216 4.3.4.2: the peak is the largest bit rate of any contiguous run of segments lasting 0.5 to
-    1.5 times the target duration; the average is over the whole presentation."""
-    peak = 0.0
-    for first in range(len(sizes)):
-        seconds, bits = Fraction(0), 0
-        for last in range(first, len(sizes)):
-            seconds += durations[last]
-            bits += sizes[last] * 8
-            if seconds > Fraction(3, 2) * target:
-                break
-            if seconds >= Fraction(1, 2) * target:
-                peak = max(peak, bits / seconds)
-    return peak, sum(sizes) * 8 / float(sum(durations))
 
 
 def test_every_rendition_has_the_same_cut_points_and_first_pts_per_segment(ladder):

@@ -26,6 +26,9 @@ from segmenter.pictures import (
     EmptyStoryboard,
     FrameOutOfRange,
     Tile,
+    clip_middle_frame,
+    clip_still_jpeg,
+    clip_still_key,
     frame_at_time,
     jpeg_of,
     picture_at,
@@ -297,3 +300,23 @@ def test_a_picture_key_changes_with_the_frame_the_size_and_the_clip_but_not_othe
     squat = builder.clips["squat"]
     replaced = {**builder.clips, "squat": replace(squat, version=squat.version + "-new")}
     assert key != picture_key(SpecBuilder(presentation, builder.rendition, replaced), [100], "still", 320, 180)
+
+
+def test_a_clip_still_is_the_clips_middle_frame_at_the_asked_size(clips, library):
+    squat = clips["squat"]
+    assert clip_middle_frame(squat) == squat.frames // 2 == 30
+    rendition = picture_rendition(DEFAULT_RENDITIONS, FULL_WIDTH)
+    image = decoded_jpeg(clip_still_jpeg(squat, rendition, 30, library, FULL_WIDTH, 720))
+    assert image.size == (FULL_WIDTH, 720)
+    assert read_frame_mark(luma_of(np.asarray(image.convert("RGB")))) == 30
+
+
+def test_a_clip_still_key_changes_with_the_clip_version_frame_and_size_but_not_otherwise(clips):
+    squat = clips["squat"]
+    rendition = picture_rendition(DEFAULT_RENDITIONS, 320)
+    key = clip_still_key(squat, rendition, 30, 320, 180)
+    assert key == clip_still_key(replace(squat), rendition, 30, 320, 180)
+    assert key != clip_still_key(replace(squat, version=squat.version + "-new"), rendition, 30, 320, 180)
+    assert key != clip_still_key(squat, rendition, 31, 320, 180)
+    assert key != clip_still_key(squat, rendition, 30, 322, 182)
+    assert key != clip_still_key(clips["lunge"], rendition, 30, 320, 180)

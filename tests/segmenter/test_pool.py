@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from segmenter.pool import PoolClosed, PoolOverloaded, Priority, RenderPool
+from segmenter.pool import PoolClosed, PoolOverloaded, Priority, RenderPool, WorkerLost
 
 
 def blocked_pool(**limits):
@@ -117,3 +117,49 @@ def test_urgent_work_still_uses_every_worker():
     jobs = [pool.submit(lambda: both_running.wait() and b"" or b"ok", Priority.URGENT) for _ in range(2)]
     assert [job.future.result(5) for job in jobs] == [b"ok", b"ok"]
     pool.close()
+
+
+class WorkerKilled(BaseException):
+    """Stands for whatever ends a thread mid-render without being an ordinary error."""
+
+
+def test_a_worker_that_dies_mid_render_reports_worker_lost_and_is_replaced():
+    pool = RenderPool(1, max_urgent_queued=2, max_ahead_queued=2)
+
+    def dying() -> bytes:
+        raise WorkerKilled("gone")
+
+    job = pool.submit(dying, Priority.URGENT)
+    with pytest.raises(WorkerLost, match="WorkerKilled: gone"):
+        job.future.result(5)
+    after = pool.submit(lambda: b"alive", Priority.URGENT)  # the only worker died: a replacement runs this
+    assert after.future.result(5) == b"alive"
+    assert pool.replaced == 1 and pool.workers == 1
+    pool.close()
+
+
+def test_an_ordinary_render_error_keeps_the_worker():
+    pool = RenderPool(1, max_urgent_queued=2, max_ahead_queued=2)
+    job = pool.submit(lambda: 1 / 0, Priority.URGENT)
+    with pytest.raises(ZeroDivisionError):
+        job.future.result(5)
+    assert pool.submit(lambda: b"ok", Priority.URGENT).future.result(5) == b"ok"
+    assert pool.replaced == 0
+    pool.close()
+
+
+def test_a_render_past_its_limit_is_counted_as_overrunning_while_it_holds_its_worker():
+    pool, release, running = blocked_pool(max_urgent_queued=2, max_ahead_queued=2)
+    assert pool.running() == 1
+    assert pool.overrunning(0.0) == 1 and pool.overrunning(3600.0) == 0
+    release.set()
+    running.future.result(5)
+    pool.close()
+    assert pool.running() == 0 and pool.overrunning(0.0) == 0
+
+
+def test_closing_waits_for_a_running_render_only_as_long_as_it_is_told():
+    pool, release, running = blocked_pool(max_urgent_queued=2, max_ahead_queued=2)
+    assert pool.close(timeout=0.1) is False  # the held render is still running
+    release.set()
+    assert running.future.result(5) == b"held"

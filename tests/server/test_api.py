@@ -118,7 +118,9 @@ def test_music_tracks_are_listed_and_plans_may_name_one(client):
 def test_unknown_music_is_a_422_naming_the_field(client):
     response = client.post("/api/plans", json=dict(PLAN, music="polka"))
     assert response.status_code == 422
-    assert response.json()["fields"] == [{"loc": ["music"], "msg": "unknown music track 'polka'"}]
+    assert response.json()["fields"] == [
+        {"loc": ["music"], "msg": "unknown music track 'polka'", "type": "unknown_music"}
+    ]
 
 
 def test_a_json_array_is_a_422_not_a_crash(client):

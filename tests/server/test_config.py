@@ -42,3 +42,18 @@ def test_the_admin_token_and_signing_key_stay_out_of_the_settings_repr():
 def test_defaults_listen_on_loopback_with_data_under_the_working_directory():
     settings = Settings()
     assert settings.host == "127.0.0.1" and settings.clips_dir == Path("data/exercises")
+
+
+def test_the_hlsjs_path_defaults_to_the_checkouts_node_modules_and_follows_the_environment():
+    assert settings_from_env({}).hlsjs_path.parts[-4:] == ("node_modules", "hls.js", "dist", "hls.min.js")
+    assert settings_from_env({"HLS_HLSJS_PATH": "/opt/hls.min.js"}).hlsjs_path == Path("/opt/hls.min.js")
+
+
+def test_the_render_time_limit_and_shutdown_grace_are_read_in_seconds_and_checked():
+    settings = settings_from_env({"HLS_RENDER_TIMEOUT_SECONDS": "2.5", "HLS_SHUTDOWN_GRACE_SECONDS": "0"})
+    assert settings.render_timeout_seconds == 2.5 and settings.shutdown_grace_seconds == 0
+    assert Settings().render_timeout_seconds == 30 and Settings().shutdown_grace_seconds == 20
+    for environ in ({"HLS_RENDER_TIMEOUT_SECONDS": "0"}, {"HLS_RENDER_TIMEOUT_SECONDS": "soon"},
+                    {"HLS_SHUTDOWN_GRACE_SECONDS": "-1"}):
+        with pytest.raises(ConfigError):
+            settings_from_env(environ)

@@ -115,7 +115,7 @@ def test_a_thumbnail_outside_the_workout_or_of_an_impossible_width_is_refused(cl
 def test_a_poster_of_an_impossible_width_is_refused(client, plan_id):
     response = client.get(f"/hls/{plan_id}/poster.jpg", params={"width": "0"})
     assert response.status_code == 422
-    assert response.json()["fields"] == [{"loc": ["query", "width"], "msg": "0"}]
+    assert response.json()["fields"] == [{"loc": ["query", "width"], "msg": "0", "type": "range"}]
 
 
 @pytest.mark.parametrize("path", ["poster.jpg", "thumbnail.jpg?t=1", "storyboard.jpg", "storyboard.vtt"])

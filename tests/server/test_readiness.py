@@ -1,0 +1,72 @@
+"""GET /ready: 200 when database, clip storage and catalogue are ready; 503 naming what is not."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
+
+from assets.catalogue import Catalogue
+from server.app import create_app
+from server.config import Settings
+from tests.assets.repository_backends import admin_url, postgres_execute, scratch_postgres_database
+
+
+def test_a_started_node_is_ready_with_every_check_ok(new_data_dir):
+    with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as client:
+        response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "clip_storage": "ok", "catalogue": "ok"}}
+
+
+def database_errors(client: TestClient) -> float:
+    families = text_string_to_metric_families(client.get("/metrics").text)
+    return sum(
+        sample.value
+        for family in families
+        for sample in family.samples
+        if sample.name == "hls_database_errors_total" and sample.labels["operation"] == "ping"
+    )
+
+
+def test_an_unreachable_database_makes_the_node_unready_but_still_alive(new_data_dir):
+    with scratch_postgres_database() as dsn:
+        settings = Settings(data_dir=new_data_dir(), warm_clips=False, database_url=dsn)
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/ready").status_code == 200
+            name = dsn.rsplit("/", 1)[1]
+            postgres_execute(admin_url(), f'DROP DATABASE "{name}" WITH (FORCE)')
+            response = client.get("/ready")
+            health = client.get("/health")
+            errors = database_errors(client)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["error"] == "not_ready" and body["detail"] == "not ready: database"
+    assert body["checks"]["database"] != "ok"
+    assert body["checks"]["clip_storage"] == body["checks"]["catalogue"] == "ok"
+    assert health.status_code == 200
+    assert errors >= 1
+
+
+def test_a_missing_clip_directory_makes_the_node_unready_until_it_is_back(new_data_dir):
+    data_dir = new_data_dir()
+    with TestClient(create_app(Settings(data_dir=data_dir, warm_clips=False))) as client:
+        moved = data_dir.with_name("moved-away")
+        data_dir.rename(moved)
+        try:
+            response = client.get("/ready")
+        finally:
+            moved.rename(data_dir)
+        again = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "not ready: clip_storage"
+    assert "does not exist" in response.json()["checks"]["clip_storage"]
+    assert again.status_code == 200
+
+
+def test_an_empty_catalogue_makes_the_node_unready(new_data_dir, monkeypatch: pytest.MonkeyPatch):
+    with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as client:
+        monkeypatch.setattr(client.app.state.exercises, "snapshot", Catalogue({}))
+        response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["catalogue"] == "no playable exercise is loaded"
