@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from playlists.bandwidth import AudioModel, DeclaredBandwidth, declared_bandwidth, sounding_aac_frames
+from playlists.cues import timeline_cues
 from playlists.hls import (
     IFramePlaylist,
     IFrameStream,
@@ -18,7 +20,7 @@ from playlists.hls import (
     VariantStream,
 )
 from playlists.plan import Plan
-from playlists.renditions import Rendition, declared_bandwidth, declared_iframe_bandwidth
+from playlists.renditions import Rendition, declared_iframe_bandwidth
 from playlists.segments import Segment, cut_segments, target_duration
 from playlists.timeline import Timeline, compile_plan
 
@@ -68,6 +70,13 @@ class Presentation:
         map_uri = INIT_SEGMENT_NAME if container == FMP4 else None
         return MediaPlaylist(target_duration(self.segments), entries, map_uri)
 
+    def declared_bandwidth(self, rendition: Rendition, container: str = TS) -> DeclaredBandwidth:
+        """What the variant of `rendition` in `container` declares (predicted per segment, see
+        `playlists.bandwidth`): containers differ in overhead, plans in audio and segment lengths."""
+        sounding = sounding_aac_frames(timeline_cues(self.timeline))
+        audio = AudioModel(rendition.audio_bitrate, music=self.plan.music is not None, sounding=sounding)
+        return declared_bandwidth(self.segments, target_duration(self.segments), rendition, audio, container)
+
     def iframe_playlist(self) -> IFramePlaylist:
         """One keyframe per segment (each segment's first frame), lasting the segment's duration."""
         keyframes = tuple(MediaSegmentEntry(s.duration, iframe_uri(s.index)) for s in self.segments)
@@ -82,11 +91,11 @@ class Presentation:
         iframe_prefix = "../" if container == FMP4 else ""
         variants = []
         for rendition in self.renditions:
-            peak, average = declared_bandwidth(rendition)
+            declared = self.declared_bandwidth(rendition, container)
             variants.append(
                 VariantStream(
-                    bandwidth=peak,
-                    average_bandwidth=average,
+                    bandwidth=declared.peak,
+                    average_bandwidth=declared.average,
                     codecs=codecs[rendition.name],
                     width=rendition.width,
                     height=rendition.height,

@@ -2,9 +2,8 @@
 
 Every rendition is encoded at a constant bit rate with HRD filler (x264
 `nal-hrd=cbr`, `vbv-maxrate = bitrate`), so what the multivariant playlist
-declares before any segment exists is what every segment then carries: the
-measured peak and average segment bit rates (RFC 8216 4.3.4.2) come within a
-few per cent of `declared_bandwidth`, whatever the picture shows. Capped VBR
+declares before any segment exists is what every segment then carries, whatever
+the picture shows (`playlists.bandwidth` predicts each segment's size). Capped VBR
 would save bits on static screens, but its actual rate cannot be known up
 front, and players choose renditions by the declared numbers.
 
@@ -18,12 +17,9 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-TS_VIDEO_OVERHEAD = Fraction(104, 100)
-"""188-byte TS packets carrying 184 payload bytes, PES headers, PCR adaptation fields and PSI, for CBR video
-(measured 1.5-3 % on whole plans at every rung; the rest is margin so the declared peak is never below)."""
-
-TS_AUDIO_OVERHEAD = Fraction(125, 100)
-"""A ~340-byte AAC frame needs two TS packets plus its PES and ADTS headers."""
+IFRAME_TS_OVERHEAD = Fraction(104, 100)
+"""An I-frame segment is one keyframe in MPEG-TS: 188-byte packets carrying 184 payload bytes, plus its
+PES header and the PAT and PMT."""
 
 START_RENDITION = "720p"
 """Listed first in the multivariant playlist: the variant players start with before they measure anything."""
@@ -85,14 +81,4 @@ def declared_iframe_bandwidth(rendition: Rendition, shortest_interval: Fraction,
     """BANDWIDTH of the I-frame stream: no keyframe can exceed the initial VBV fill plus one frame's share
     of the rate, and the shortest interval between keyframes makes that the highest rate."""
     keyframe_bits = VBV_INITIAL_FILL * rendition.video_bufsize + Fraction(rendition.video_bitrate, fps)
-    return math.ceil(keyframe_bits * TS_VIDEO_OVERHEAD / shortest_interval)
-
-
-def declared_bandwidth(rendition: Rendition) -> tuple[int, int]:
-    """(BANDWIDTH, AVERAGE-BANDWIDTH) in bits/s: what every stretch of segments carries, plus TS overhead.
-
-    With CBR filler the peak and the average are the same rate; both are declared from it, a little above
-    what is measured, never below.
-    """
-    rate = rendition.video_bitrate * TS_VIDEO_OVERHEAD + rendition.audio_bitrate * TS_AUDIO_OVERHEAD
-    return math.ceil(rate), math.ceil(rate)
+    return math.ceil(keyframe_bits * IFRAME_TS_OVERHEAD / shortest_interval)

@@ -15,8 +15,8 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from playlists.cues import Cue
 from playlists.media import AAC_FRAME_SIZE, AUDIO_CHANNELS, AUDIO_SAMPLE_RATE
-from segmenter.cues import Cue
 from segmenter.spec import SegmentSpec
 
 AUDIO_TIME_BASE = Fraction(1, AUDIO_SAMPLE_RATE)

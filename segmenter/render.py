@@ -27,10 +27,14 @@ from segmenter.transport import FIRST_ES_PID, PMT_PID, finish_segment
 from segmenter.video import FramePool, configure_video_stream, video_frames
 
 TS_FORMAT = "mpegts"
+PSI_ONCE_PER_SEGMENT_SECONDS = 3600
+"""`pat_period`: longer than any segment, so the PAT and PMT are written once, at the segment's start
+(all RFC 8216 3.2 asks); each repeat would cost a 16-packet run after continuity padding."""
 TS_OPTIONS = {
     # Fixed PIDs: segmenter.transport rewrites continuity counters per PID.
     "mpegts_pmt_start_pid": str(PMT_PID),
     "mpegts_start_pid": str(FIRST_ES_PID),
+    "pat_period": str(PSI_ONCE_PER_SEGMENT_SECONDS),
 }
 
 

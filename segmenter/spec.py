@@ -13,11 +13,11 @@ from enum import StrEnum
 from fractions import Fraction
 
 from assets.catalogue import Exercise
+from playlists.cues import Cue, cues_between, timeline_cues
 from playlists.media import AAC_FRAME_SIZE, owned_aac_frames
 from playlists.presentation import Presentation
 from playlists.renditions import Rendition
 from playlists.timeline import Block, BlockKind
-from segmenter.cues import Cue, cues_between, timeline_cues
 
 AAC_PREROLL_FRAMES = 8
 """AAC frames encoded before a segment's first one and then dropped: the encoder
@@ -28,7 +28,7 @@ AAC_POSTROLL_FRAMES = 1
 """AAC frames encoded after a segment's last one and dropped, for the same reason."""
 
 
-RENDERER_VERSION = "4"
+RENDERER_VERSION = "5"
 """Bump when the renderer's output changes for the same spec: it is part of every cache key."""
 
 

@@ -8,7 +8,7 @@ segments join up like one continuous stream.
    yet every segment comes from a fresh muxer that starts them at 0. Padding
    each PID's payload-packet count to a multiple of 16 makes every segment start
    at 0 and end at 15, so any segment follows any other seamlessly. PSI PIDs
-   get repeated tables; PES PIDs get one continuation packet re-split into
+   get their table repeated at the segment's end; PES PIDs get one continuation packet re-split into
    several, the freed bytes filled with adaptation-field stuffing. No payload
    byte changes.
 """
@@ -139,8 +139,8 @@ def pad_pid(rows: list[np.ndarray], pid: int, deficit: int) -> None:
     """Insert `deficit` more payload packets of `pid` into `rows`, in place."""
     positions = [i for i, row in enumerate(rows) if packet_pid(row) == pid]
     if pid in PSI_PIDS:
-        last = positions[-1]
-        rows[last + 1 : last + 1] = [rows[last].copy() for _ in range(deficit)]
+        # Repeats go at the end, so the segment still opens with one PAT then one PMT.
+        rows.extend(rows[positions[-1]].copy() for _ in range(deficit))
         return
     for position in reversed(positions):
         row = rows[position]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
+from playlists import bandwidth
 from segmenter.codecs import nal_units
 
 # --- ISO BMFF (fMP4) ------------------------------------------------------------
@@ -282,17 +282,5 @@ def avc1_codec(sps: bytes) -> str:
 # --- bit rates ------------------------------------------------------------------
 
 
-def rfc_peak_and_average(durations: list[Fraction], sizes: list[int], target: int) -> tuple[float, float]:
-    """RFC 8216 4.3.4.2: the peak is the largest bit rate of any contiguous run of segments lasting 0.5 to
-    1.5 times the target duration; the average is over the whole presentation."""
-    peak = 0.0
-    for first in range(len(sizes)):
-        seconds, bits = Fraction(0), 0
-        for last in range(first, len(sizes)):
-            seconds += durations[last]
-            bits += sizes[last] * 8
-            if seconds > Fraction(3, 2) * target:
-                break
-            if seconds >= Fraction(1, 2) * target:
-                peak = max(peak, bits / seconds)
-    return peak, sum(sizes) * 8 / float(sum(durations))
+rfc_peak_and_average = bandwidth.rfc_peak_and_average
+"""The RFC 8216 definition the server predicts against, applied here to measured sizes."""

@@ -36,7 +36,7 @@ import numpy as np
 
 from tests.interop.audio_continuity import boundary_discontinuities, boundary_errors_against_reference
 from tests.interop.fetching import Fetched, Fetcher
-from tests.interop.presentation import PlaylistFetch, Presentation, Rendition, attributes, fetch_presentation
+from tests.interop.presentation import PlaylistFetch, Presentation, Rendition, fetch_presentation
 from tests.interop.probe import FMP4, TS, ProbeError, decode_audio
 from tests.mediainspect import (
     CC_MODULUS,

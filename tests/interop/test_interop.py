@@ -16,35 +16,22 @@ pytestmark = [pytest.mark.clients, pytest.mark.interop]
 PLAN_NAMES = [plan.name for plan in PLANS]
 
 
-KNOWN_DEFECT_RULES = {6}
-KNOWN_DEFECT = """Rule 6 (honest BANDWIDTH): the declared rates are computed for TS without its PSI and counter padding
-and with a fixed audio overhead, and fMP4 declares the TS figures (see docs/interop.md, "Findings")."""
-
-
-def _failed(results, rules=None) -> list[str]:
+def _failed(results) -> list[str]:
     return [
         f"rule {r.rule} ({r.title}) {r.scope}: {r.detail}"
         for r in results
-        if r.ok is False and not r.scope.endswith(FETCH_TIME_SCOPE) and (rules is None or r.rule in rules)
+        if r.ok is False and not r.scope.endswith(FETCH_TIME_SCOPE)
     ]
 
 
 @pytest.mark.parametrize("container", [TS, FMP4])
 @pytest.mark.parametrize("name", PLAN_NAMES)
 def test_every_checkable_interop_rule_holds_on_every_rendition(plan_runs, name: str, container: str) -> None:
-    """Every rule but the known defect; a segment fetched slower than real time on this shared machine
+    """Every rule; a segment fetched slower than real time on this shared machine
     is reported in the table (rule 9's fetch-time scope), not asserted."""
     results = plan_runs(name).conformance[container]
     assert {r.rule for r in results} >= set(range(1, 19)), "a rule of shared/hls-interop.md was not checked"
-    checked = [r for r in results if r.rule not in KNOWN_DEFECT_RULES]
-    assert _failed(checked) == []
-
-
-@pytest.mark.xfail(reason=KNOWN_DEFECT, strict=False)
-@pytest.mark.parametrize("container", [TS, FMP4])
-def test_declared_bandwidths_are_honest_for_every_plan(plan_runs, container: str) -> None:
-    failed = [line for name in PLAN_NAMES for line in _failed(plan_runs(name).conformance[container], {6})]
-    assert failed == []
+    assert _failed(results) == []
 
 
 @pytest.mark.parametrize("name", PLAN_NAMES)

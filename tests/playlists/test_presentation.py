@@ -4,7 +4,7 @@ import m3u8
 
 from playlists.plan import Plan
 from playlists.presentation import build_presentation
-from playlists.renditions import DEFAULT_RENDITIONS, START_RENDITION, declared_bandwidth
+from playlists.renditions import DEFAULT_RENDITIONS, START_RENDITION
 
 PLAN = Plan.model_validate(
     {
@@ -72,8 +72,19 @@ def test_multivariant_playlist_declares_every_attribute_players_need():
         info = variant.stream_info
         assert info.codecs == CODECS[rendition.name]
         assert info.resolution == (rendition.width, rendition.height)
-        assert (info.bandwidth, info.average_bandwidth) == declared_bandwidth(rendition)
+        declared = presentation.declared_bandwidth(rendition)
+        assert (info.bandwidth, info.average_bandwidth) == (declared.peak, declared.average)
         assert info.average_bandwidth <= info.bandwidth
+
+
+def test_each_container_declares_its_own_bandwidth():
+    presentation = build_presentation(PLAN, DEFAULT_RENDITIONS)
+    for container in ("ts", "fmp4"):
+        variants = m3u8.loads(presentation.multivariant_playlist(CODECS, container).render()).playlists
+        expected = [presentation.declared_bandwidth(r, container).peak for r in DEFAULT_RENDITIONS]
+        assert [v.stream_info.bandwidth for v in variants] == expected
+    ts, fmp4 = (presentation.declared_bandwidth(DEFAULT_RENDITIONS[0], c).peak for c in ("ts", "fmp4"))
+    assert fmp4 < ts
 
 
 def test_the_ladder_climbs_in_size_and_rate_and_starts_at_720p():
@@ -81,13 +92,8 @@ def test_the_ladder_climbs_in_size_and_rate_and_starts_at_720p():
     assert first.name == START_RENDITION == "720p"
     ordered = sorted(DEFAULT_RENDITIONS, key=lambda r: r.height)
     assert [r.name for r in ordered] == ["360p", "540p", "720p", "1080p"]
-    rates = [declared_bandwidth(r)[0] for r in ordered]
+    presentation = build_presentation(PLAN, DEFAULT_RENDITIONS)
+    rates = [presentation.declared_bandwidth(r).peak for r in ordered]
     assert rates == sorted(rates) and len(set(rates)) == 4
     for rendition in ordered:
         assert rendition.width * 9 == rendition.height * 16 and rendition.height % 2 == 0
-
-
-def test_declared_bandwidth_covers_video_audio_and_ts_packaging():
-    for rendition in DEFAULT_RENDITIONS:
-        peak, average = declared_bandwidth(rendition)
-        assert peak == average > rendition.video_bitrate + rendition.audio_bitrate

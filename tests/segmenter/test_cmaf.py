@@ -21,7 +21,7 @@ from segmenter.audio import synthesize
 from segmenter.avcc import rendition_parameter_sets
 from segmenter.cmaf import build_init_segment, init_segment
 from segmenter.codecs import nal_units
-from segmenter.cues import timeline_cues
+from playlists.cues import timeline_cues
 from segmenter.frames import FrameLibrary
 from segmenter.music import music_samples
 from segmenter.render import render_segment

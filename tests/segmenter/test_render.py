@@ -18,7 +18,7 @@ from playlists.plan import Plan
 from playlists.presentation import Presentation, build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.audio import synthesize
-from segmenter.cues import timeline_cues
+from playlists.cues import timeline_cues
 from segmenter.frames import FrameLibrary
 from segmenter.music import music_samples
 from segmenter.render import render_segment

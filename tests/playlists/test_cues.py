@@ -1,6 +1,6 @@
+from playlists.cues import FINISH, REST_START, TICK, WORK_START, cues_between, timeline_cues
 from playlists.plan import Plan
 from playlists.timeline import BlockKind, compile_plan
-from segmenter.cues import FINISH, REST_START, TICK, WORK_START, cues_between, timeline_cues
 
 PLAN = Plan.model_validate(
     {"items": [{"exercise_id": "squat", "work_seconds": 10, "rest_seconds": 5},
