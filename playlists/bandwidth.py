@@ -21,6 +21,8 @@ small margin so the measured rates stay at or under the declared ones.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,30 +73,38 @@ class DeclaredBandwidth:
     average: int
 
 
-def rfc_peak_and_average(durations: Sequence[Fraction], sizes: Sequence[int], target: int) -> tuple[Fraction, Fraction]:
+def rfc_peak_and_average(durations: Sequence[Fraction], sizes: Sequence[int], target: int) -> tuple[float, float]:
     """RFC 8216 4.3.4.2: the peak is the largest bit rate of any contiguous run of segments lasting 0.5 to
-    1.5 times the target duration; the average is over the whole presentation."""
-    peak = Fraction(0)
+    1.5 times the target duration; the average is over the whole presentation.
+
+    Durations are counted in integer ticks of their common denominator, so a run lasting exactly half
+    or one and a half target durations is judged exactly.
+    """
+    exact = [d if isinstance(d, Fraction) else Fraction(d) for d in durations]
+    denominator = math.lcm(*(d.denominator for d in exact))
+    ticks = [d.numerator * (denominator // d.denominator) for d in exact]
+    shortest, longest = target * denominator, 3 * target * denominator  # twice the bounds, in ticks
+    peak = 0.0
     for first in range(len(sizes)):
-        seconds, bits = Fraction(0), 0
+        run, bits = 0, 0
         for last in range(first, len(sizes)):
-            seconds += durations[last]
+            run += ticks[last]
             bits += sizes[last] * 8
-            if seconds > Fraction(3, 2) * target:
+            if 2 * run > longest:
                 break
-            if seconds >= Fraction(1, 2) * target:
-                peak = max(peak, bits / seconds)
-    return peak, Fraction(sum(sizes) * 8) / sum(durations)
+            if 2 * run >= shortest:
+                peak = max(peak, bits * denominator / run)
+    return peak, sum(sizes) * 8 * denominator / sum(ticks)
 
 
-def sounding_aac_frames(cues: Sequence[Cue]) -> frozenset[int]:
-    """Global AAC frame numbers that a cue sounds in (the rest of a cue-only track is silence)."""
+def sounding_aac_frames(cues: Sequence[Cue]) -> tuple[int, ...]:
+    """Global AAC frame numbers that a cue sounds in, in order (the rest of a cue-only track is silence)."""
     frames: set[int] = set()
     for cue in cues:
         first = cue.start_sample // AAC_FRAME_SIZE
         end = -(-(cue.start_sample + cue.length_samples) // AAC_FRAME_SIZE)
         frames.update(range(first, end))
-    return frozenset(frames)
+    return tuple(sorted(frames))
 
 
 @dataclass(frozen=True)
@@ -103,39 +113,45 @@ class AudioModel:
 
     bitrate: int
     music: bool
-    sounding: frozenset[int]
+    sounding: tuple[int, ...]
+    """Global AAC frames a cue sounds in, in order (`sounding_aac_frames`)."""
 
-    @property
-    def sounding_frame_bytes(self) -> Fraction:
-        return self.bitrate * SOUNDING_AAC_RATE * AAC_FRAME_SIZE / AUDIO_SAMPLE_RATE / 8
+    @functools.cached_property
+    def sounding_frame_bytes(self) -> float:
+        return float(self.bitrate * SOUNDING_AAC_RATE * AAC_FRAME_SIZE / AUDIO_SAMPLE_RATE / 8)
 
     def sounding_count(self, first: int, end: int) -> int:
         """How many of the global AAC frames [first, end) carry sound."""
-        return end - first if self.music else sum(1 for j in range(first, end) if j in self.sounding)
+        if self.music:
+            return end - first
+        return bisect.bisect_left(self.sounding, end) - bisect.bisect_left(self.sounding, first)
 
 
-def ts_audio_frame_bytes(payload: Fraction) -> Fraction:
+def ts_audio_frame_bytes(payload: float) -> float:
     """One AAC frame in MPEG-TS: FFmpeg's muxer gives each frame a PES of its own (ADTS and PES headers
     around it), which starts a packet and is stuffed to fill its last one."""
     pes = payload + ADTS_HEADER_BYTES + PES_HEADER_BYTES
     if pes <= TS_PAYLOAD_BYTES:
-        return Fraction(TS_PACKET_BYTES)
-    return TS_PACKET_BYTES * (pes / TS_PAYLOAD_BYTES + Fraction(1, 2))
+        return TS_PACKET_BYTES
+    return TS_PACKET_BYTES * (pes / TS_PAYLOAD_BYTES + 0.5)
 
 
-def video_payload_bytes(rendition: Rendition, seconds: Fraction) -> Fraction:
+UNFILLED_VBV_SHARE = float(1 - VBV_INITIAL_FILL)
+
+
+def video_payload_bytes(rendition: Rendition, frames: int, fps: int) -> float:
     """CBR with HRD filler: the rate over the segment, less what the encoder's buffer did not start with."""
-    return (rendition.video_bitrate * seconds - (1 - VBV_INITIAL_FILL) * rendition.video_bufsize) / 8
+    return (rendition.video_bitrate * frames / fps - UNFILLED_VBV_SHARE * rendition.video_bufsize) / 8
 
 
 def segment_bytes(
     segment: Segment, total_frames: int, rendition: Rendition, audio: AudioModel, container: str
-) -> Fraction:
+) -> float:
     """Predicted size of one rendered segment in `container` ("ts" or "fmp4")."""
     first, end = owned_aac_frames(segment.start_frame, segment.end_frame, total_frames)
     sounding = audio.sounding_count(first, end)
     silent = end - first - sounding
-    video = video_payload_bytes(rendition, segment.duration)
+    video = video_payload_bytes(rendition, segment.frames, segment.fps)
     if container == "fmp4":
         sound = sounding * audio.sounding_frame_bytes + silent * SILENT_AAC_FRAME_BYTES
         return (
@@ -146,7 +162,7 @@ def segment_bytes(
             + FMP4_BYTES_PER_AAC_FRAME * (end - first)
         )
     sound = sounding * ts_audio_frame_bytes(audio.sounding_frame_bytes) + silent * ts_audio_frame_bytes(
-        Fraction(SILENT_AAC_FRAME_BYTES)
+        SILENT_AAC_FRAME_BYTES
     )
     return (
         video * TS_PACKET_BYTES / TS_PAYLOAD_BYTES
@@ -167,4 +183,5 @@ def declared_bandwidth(
     total_frames = segments[-1].end_frame
     sizes = [segment_bytes(s, total_frames, rendition, audio, container) for s in segments]
     peak, average = rfc_peak_and_average([s.duration for s in segments], [math.ceil(b) for b in sizes], target)
-    return DeclaredBandwidth(math.ceil(peak * DECLARED_MARGIN), math.ceil(average * DECLARED_MARGIN))
+    margin = float(DECLARED_MARGIN)
+    return DeclaredBandwidth(math.ceil(peak * margin), math.ceil(average * margin))

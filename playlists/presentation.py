@@ -6,6 +6,7 @@ playlists are relative so the same text works behind any host or prefix.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -70,12 +71,29 @@ class Presentation:
         map_uri = INIT_SEGMENT_NAME if container == FMP4 else None
         return MediaPlaylist(target_duration(self.segments), entries, map_uri)
 
+    @functools.cached_property
+    def _declared(self) -> dict[tuple[str, str], DeclaredBandwidth]:
+        """Declared rates computed so far, by (rendition, container): the model walks every segment."""
+        return {}
+
+    @functools.cached_property
+    def _target_duration(self) -> int:
+        return target_duration(self.segments)
+
+    @functools.cached_property
+    def _sounding_aac_frames(self) -> tuple[int, ...]:
+        return sounding_aac_frames(timeline_cues(self.timeline))
+
     def declared_bandwidth(self, rendition: Rendition, container: str = TS) -> DeclaredBandwidth:
         """What the variant of `rendition` in `container` declares (predicted per segment, see
         `playlists.bandwidth`): containers differ in overhead, plans in audio and segment lengths."""
-        sounding = sounding_aac_frames(timeline_cues(self.timeline))
-        audio = AudioModel(rendition.audio_bitrate, music=self.plan.music is not None, sounding=sounding)
-        return declared_bandwidth(self.segments, target_duration(self.segments), rendition, audio, container)
+        key = (rendition.name, container)
+        if key not in self._declared:
+            audio = AudioModel(rendition.audio_bitrate, self.plan.music is not None, self._sounding_aac_frames)
+            self._declared[key] = declared_bandwidth(
+                self.segments, self._target_duration, rendition, audio, container
+            )
+        return self._declared[key]
 
     def iframe_playlist(self) -> IFramePlaylist:
         """One keyframe per segment (each segment's first frame), lasting the segment's duration."""

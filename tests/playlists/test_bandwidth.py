@@ -23,8 +23,8 @@ from playlists.renditions import DEFAULT_RENDITIONS, rendition_named
 from playlists.segments import Segment
 
 RENDITION = rendition_named("360p")
-SILENT = AudioModel(RENDITION.audio_bitrate, music=False, sounding=frozenset())
-MUSIC = AudioModel(RENDITION.audio_bitrate, music=True, sounding=frozenset())
+SILENT = AudioModel(RENDITION.audio_bitrate, music=False, sounding=())
+MUSIC = AudioModel(RENDITION.audio_bitrate, music=True, sounding=())
 
 
 def test_peak_is_the_fastest_run_lasting_half_to_one_and_a_half_target_durations():
@@ -44,8 +44,8 @@ def test_short_segments_join_their_neighbours_for_the_peak():
 
 
 def test_a_cue_sounds_in_every_aac_frame_it_overlaps():
-    assert sounding_aac_frames([Cue(start_sample=1000, length_samples=100, frequency=880.0)]) == {0, 1}
-    assert sounding_aac_frames([Cue(start_sample=1024, length_samples=1024, frequency=880.0)]) == {1}
+    assert sounding_aac_frames([Cue(start_sample=1000, length_samples=100, frequency=880.0)]) == (0, 1)
+    assert sounding_aac_frames([Cue(start_sample=1024, length_samples=1024, frequency=880.0)]) == (1,)
 
 
 def test_music_weighs_more_than_a_silent_cue_track():
