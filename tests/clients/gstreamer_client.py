@@ -1,4 +1,10 @@
-"""GStreamer's playbin (hlsdemux + tsdemux + libav decoders) as an HLS client.
+"""GStreamer's playbin3 (hlsdemux2 + tsdemux/qtdemux + libav decoders) as an HLS client.
+
+playbin3 with hlsdemux2 is GStreamer's current HLS stack (hlsdemux2 is ranked above the legacy
+hlsdemux since 1.22, and only playbin3 can use it). The legacy pair, playbin + hlsdemux, deadlocked
+intermittently on our streams in GStreamer 1.22.0 (3 runs in 15 on the same cached 1 s-segment
+stream: every thread parked in a futex wait, mid-stream, with no buffering pause); playbin3 played
+the same stream 15 times in 15 (docs/interop.md).
 
 GStreamer is the strictest of the desktop clients about timestamps: with segments whose
 timestamps restart it logs "decreasing timestamp" and/or stops long before the end. The
@@ -16,11 +22,12 @@ from dataclasses import dataclass, field
 from ._process import run_bounded
 
 GST_LAUNCH = "gst-launch-1.0"
+PLAYBIN = "playbin3"
 VIDEO_SINK_NAME = "videosink"
 AUDIO_SINK_NAME = "audiosink"
 GST_DEBUG_LEVEL = "2"  # WARN and ERROR
 
-EOS_RE = re.compile(r'Got EOS from element "playbin\d*"')
+EOS_RE = re.compile(r'Got EOS from element "playbin\d*(-\d+)?"')
 DECREASING_RE = re.compile(r"decreasing timestamp", re.IGNORECASE)
 DEBUG_LINE_RE = re.compile(r"^\d+:\d\d:\d\d\.\d+\s+\d+\s+0x[0-9a-f]+\s+(WARN|ERROR|FIXME)\s")
 ERROR_MESSAGE_RE = re.compile(r"^ERROR: ")
@@ -68,7 +75,7 @@ class GstReport:
 def play_with_gstreamer(
     url: str, timeout: float = 120, *, real_time: bool = False, connection_speed_kbps: int | None = None
 ) -> GstReport:
-    """Decode `url` through playbin into fakesinks and parse what gst-launch printed.
+    """Decode `url` through playbin3 into fakesinks and parse what gst-launch printed.
 
     By default the sinks do not wait for the clock, so playbin decodes as fast as it can;
     `real_time` plays against the clock as a player does. `connection_speed_kbps` is playbin's
@@ -78,7 +85,7 @@ def play_with_gstreamer(
     speed = [f"connection-speed={connection_speed_kbps}"] if connection_speed_kbps is not None else []
     argv = [
         GST_LAUNCH, "-v",
-        "playbin", f"uri={url}", *speed,
+        PLAYBIN, f"uri={url}", *speed,
         f"video-sink=fakesink name={VIDEO_SINK_NAME} sync={sync} silent=false",
         f"audio-sink=fakesink name={AUDIO_SINK_NAME} sync={sync}",
     ]

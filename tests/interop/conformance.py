@@ -256,8 +256,8 @@ def required_version(text: str, *, multivariant: bool) -> int:
     if multivariant:
         return 1  # none of the multivariant tags written here needs more (INSTREAM-ID SERVICE would need 7)
     needed = 1
-    if any(not float(d).is_integer() for d in re.findall(r"^#EXTINF:([0-9.]+)", text, re.M)):
-        needed = VERSION_DECIMAL_EXTINF
+    if any("." in d for d in re.findall(r"^#EXTINF:([0-9.]+)", text, re.M)):
+        needed = VERSION_DECIMAL_EXTINF  # the written form counts: "4.000" is a decimal EXTINF
     iframes = "#EXT-X-I-FRAMES-ONLY" in text
     if iframes or "#EXT-X-BYTERANGE" in text:
         needed = max(needed, VERSION_IFRAMES_OR_BYTERANGE)

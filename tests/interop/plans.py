@@ -1,6 +1,6 @@
 """The plans the interoperability suite plays: each one is an edge case a real coach app can post.
 
-Kept short (20-70 s of media) so that every client can play every plan within the suite's
+Kept short (22-67 s of media, 226 s in all) so that every client can play every plan within the suite's
 ten-minute budget; what makes each one hard is its shape, not its length.
 """
 
@@ -63,8 +63,8 @@ PLANS: tuple[InteropPlan, ...] = (
         "half speed (clip frames repeated), a 60 fps clip, background music under the cues",
         {
             "items": [
-                {"exercise_id": "burpee", "work_seconds": 8, "rest_seconds": 4},
-                {"exercise_id": "jumping_jack", "work_seconds": 8},
+                {"exercise_id": "burpee", "work_seconds": 6, "rest_seconds": 3},
+                {"exercise_id": "jumping_jack", "work_seconds": 6},
             ],
             "speed": 0.5,
             "music": "groove",
@@ -75,22 +75,19 @@ PLANS: tuple[InteropPlan, ...] = (
         "double speed (clip frames skipped), opaque and alpha 1080p clips, two rounds",
         {
             "items": [
-                {"exercise_id": "squat", "work_seconds": 6, "rest_seconds": 3},
-                {"exercise_id": "plank", "work_seconds": 5},
+                {"exercise_id": "squat", "work_seconds": 4, "rest_seconds": 2},
+                {"exercise_id": "plank", "work_seconds": 3},
             ],
             "rounds": 2,
-            "rest_between_rounds_seconds": 4,
+            "rest_between_rounds_seconds": 2,
             "speed": 2.0,
         },
     ),
     InteropPlan(
         "odd-37s-6s-segments",
-        "a 37 s interval and a 13 s rest with 6 s target segments: cuts that fall on no whole second",
+        "a 37 s interval with 6 s target segments: six 6.17 s segments (EXTINF above the target, rounding to it), cuts on no whole second",
         {
-            "items": [
-                {"exercise_id": "push_up", "work_seconds": 37, "rest_seconds": 13},
-                {"exercise_id": "squat", "work_seconds": 7},
-            ],
+            "items": [{"exercise_id": "push_up", "work_seconds": 37}],
             "segment_seconds": 6,
             "intensity": "low",
         },
@@ -100,8 +97,8 @@ PLANS: tuple[InteropPlan, ...] = (
         "2 s target segments: twice the segments per second of the default",
         {
             "items": [
-                {"exercise_id": "jumping_jack", "work_seconds": 9, "rest_seconds": 5},
-                {"exercise_id": "burpee", "work_seconds": 9},
+                {"exercise_id": "jumping_jack", "work_seconds": 6, "rest_seconds": 3},
+                {"exercise_id": "burpee", "work_seconds": 6},
             ],
             "segment_seconds": 2,
             "intensity": "high",
@@ -112,8 +109,8 @@ PLANS: tuple[InteropPlan, ...] = (
         "ProRes 4444 clips with alpha at 25 fps (resampled to 30) and 30 fps, composited over the backdrop",
         {
             "items": [
-                {"exercise_id": "lunge", "work_seconds": 11, "rest_seconds": 6},
-                {"exercise_id": "push_up", "work_seconds": 7, "speed": 1.5},
+                {"exercise_id": "lunge", "work_seconds": 7, "rest_seconds": 3},
+                {"exercise_id": "push_up", "work_seconds": 5, "speed": 1.5},
             ],
             "intensity": "high",
         },
