@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from .clients import FMP4, SCENARIOS, TS, ClientResult, Stream, client_available
-from .conformance import RuleResult, check_presentation, format_table
+from .conformance import FETCH_TIME_SCOPE, RuleResult, check_presentation, format_table
 from .plans import PLANS, InteropPlan
 
 SUITE_SERVER_ENV = {"HLS_SEGMENT_CACHE_MIB": "1024", "HLS_ACCESS_LOG": "0"}
@@ -95,14 +95,28 @@ def run_suite(base_url: str, plans: Sequence[InteropPlan] = PLANS, report: Calla
     return [run_plan(base_url, plan, report=report) for plan in plans]
 
 
+def _rule_lines(runs: Sequence[PlanRun], *, fetch_time: bool) -> list[str]:
+    return [
+        f"{run.plan.name}/{container} rule {r.rule} ({r.title}) {r.scope}: {r.detail}"
+        for run in runs
+        for container, results in run.conformance.items()
+        for r in results
+        if r.ok is False and r.scope.endswith(FETCH_TIME_SCOPE) == fetch_time
+    ]
+
+
 def failures(runs: Sequence[PlanRun]) -> list[str]:
-    lines = []
+    """Everything that fails the suite: rules and clients. A slow fetch is not one (see `slow_fetches`)."""
+    lines = _rule_lines(runs, fetch_time=False)
     for run in runs:
-        for container, results in run.conformance.items():
-            lines += [f"{run.plan.name}/{container} rule {r.rule} ({r.title}) {r.scope}: {r.detail}"
-                      for r in results if r.ok is False]
         lines += [f"{run.plan.name}/{c.container} {c.client}: {c.detail}" for c in run.clients if not c.ok]
     return lines
+
+
+def slow_fetches(runs: Sequence[PlanRun]) -> list[str]:
+    """Segments fetched slower than real time (rule 9's fetch-time scope): a number about this shared
+    machine's load when a cold render was asked for, reported as pytest reports it, not failed."""
+    return _rule_lines(runs, fetch_time=True)
 
 
 def clients_table(runs: Sequence[PlanRun]) -> str:
@@ -144,6 +158,8 @@ def markdown_report(runs: Sequence[PlanRun], total_seconds: float) -> str:
     ]
     if problems:
         parts.append("### Failures\n\n" + "\n".join(f"- {line}" for line in problems))
+    if slow := slow_fetches(runs):
+        parts.append("### Slow fetches (reported, not failed)\n\n" + "\n".join(f"- {line}" for line in slow))
     return "\n\n".join(parts) + "\n"
 
 
