@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from playlists.cues import Cue
-from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE, owned_aac_frames
+from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE, TS_HEADER_SIZE, TS_PACKET_SIZE, owned_aac_frames
 from playlists.renditions import VBV_INITIAL_FILL, Rendition
 from playlists.segments import Segment
 
-TS_PACKET_BYTES = 188
-TS_PAYLOAD_BYTES = 184
+TS_PACKET_BYTES = TS_PACKET_SIZE
+TS_PAYLOAD_BYTES = TS_PACKET_SIZE - TS_HEADER_SIZE
 TS_BYTES_PER_SEGMENT = 47 * TS_PACKET_BYTES
 """The PAT and the PMT, written once and repeated to 16 packets each so continuity counters wrap, plus
 on average 7.5 continuity-padding packets on each of the two elementary streams."""

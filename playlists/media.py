@@ -19,6 +19,10 @@ AAC_FRAME_SIZE = 1024
 
 SAMPLES_PER_VIDEO_FRAME = AUDIO_SAMPLE_RATE // OUTPUT_FPS  # 1600
 
+TS_PACKET_SIZE = 188
+TS_HEADER_SIZE = 4
+"""MPEG-TS packets: the muxer's output (segmenter.transport) and the bandwidth model both count them."""
+
 DEFAULT_SEGMENT_SECONDS = 4
 MIN_SEGMENT_SECONDS = 2
 MAX_SEGMENT_SECONDS = 6

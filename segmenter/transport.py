@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-TS_PACKET_SIZE = 188
+from playlists.media import TS_HEADER_SIZE, TS_PACKET_SIZE
+
 TS_SYNC_BYTE = 0x47
-TS_HEADER_SIZE = 4
 CC_MODULUS = 16
 PAT_PID = 0x0000
 SDT_PID = 0x0011

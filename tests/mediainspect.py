@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from playlists import bandwidth
+from playlists.media import TS_PACKET_SIZE
 from segmenter.codecs import nal_units
 
 # --- ISO BMFF (fMP4) ------------------------------------------------------------
@@ -133,7 +134,6 @@ def avcc_record(init: bytes) -> bytes:
 
 # --- MPEG-TS --------------------------------------------------------------------
 
-TS_PACKET_SIZE = 188
 TS_SYNC_BYTE = 0x47
 NULL_PID = 0x1FFF
 PAT_PID = 0x0000
