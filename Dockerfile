@@ -17,14 +17,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 
 RUN useradd --system --uid 10001 --home-dir /var/lib/workout-hls --create-home hls
 WORKDIR /app
-# Dependencies first (a layer that survives code changes), then the code; the static web files are
-# package data under server/web/, and /app is the working directory `python -m server` imports from.
+# Dependencies first, from the lock with hashes (a layer that survives code changes; setuptools, the
+# build backend, is locked there too), then the code without dependencies or build isolation, so nothing
+# unpinned is fetched; the static web files are package data under server/web/, and /app is the working
+# directory `python -m server` imports from.
+COPY requirements/runtime.txt ./requirements/runtime.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY server ./server
 COPY segmenter ./segmenter
 COPY playlists ./playlists
 COPY assets ./assets
-RUN pip install --no-cache-dir . && rm -rf build *.egg-info
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . && rm -rf build *.egg-info
 COPY infra/migrations ./infra/migrations
 COPY --from=web /build/node_modules/hls.js/dist ./node_modules/hls.js/dist
 
