@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import unicodedata
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -43,6 +44,16 @@ MAX_DESCRIPTION = 500
 MAX_CATEGORIES = 8
 
 
+DESCRIPTION_WHITESPACE = "\n\r\t"
+"""The only control characters a description may hold; a name holds none (it is drawn on the video)."""
+
+
+def _control_characters(text: str, allowed: str = "") -> bool:
+    """Whether `text` holds a control character: NUL ends a string in SQLite's length() and PostgreSQL
+    refuses it in text, so it must be a 422 here, never a database error."""
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
 class ExerciseNotFound(LookupError):
     pass
 
@@ -73,6 +84,8 @@ def exercise_fields(document: object) -> dict:
         )
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
         problems.append({"loc": ["name"], "msg": f"a name of 1-{MAX_NAME} characters", "type": "length"})
+    elif _control_characters(name):
+        problems.append({"loc": ["name"], "msg": "a name without control characters", "type": "control_characters"})
     if document.get("difficulty") not in DIFFICULTIES:
         problems.append({"loc": ["difficulty"], "msg": f"one of {', '.join(DIFFICULTIES)}", "type": "enum"})
     if not isinstance(document.get("jump"), bool):
@@ -91,6 +104,11 @@ def exercise_fields(document: object) -> dict:
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         problems.append(
             {"loc": ["description"], "msg": f"text of at most {MAX_DESCRIPTION} characters", "type": "length"}
+        )
+    elif _control_characters(description, allowed=DESCRIPTION_WHITESPACE):
+        problems.append(
+            {"loc": ["description"], "msg": "text without control characters other than line breaks and tabs",
+             "type": "control_characters"}
         )
     if problems:
         raise InvalidExercise(problems)

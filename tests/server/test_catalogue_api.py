@@ -112,6 +112,22 @@ def test_an_invalid_exercise_is_a_422_naming_each_field(client):
     assert {("id",), ("difficulty",), ("categories",), ("extra",)} <= named
 
 
+@pytest.mark.parametrize("field, text", [("name", "Squat\u0000"), ("name", "Line\nbreak"), ("description", "nul \u0000 here")])
+def test_control_characters_are_a_422_not_a_database_error(client, field, text):
+    """Found by the API fuzzer: a NUL passed the length check, then broke SQLite's CHECK (500)."""
+    response = client.post("/api/exercises", json=dict(NEW_EXERCISE, id="ctrl_chars", **{field: text}), headers=ADMIN)
+    assert response.status_code == 422, response.text
+    assert [f["loc"] for f in response.json()["fields"]] == [[field]]
+
+
+def test_a_description_keeps_its_line_breaks(client):
+    document = dict(NEW_EXERCISE, id="line_breaks", description="Feet apart.\n\tBack straight.")
+    response = client.post("/api/exercises", json=document, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    assert response.json()["description"] == document["description"]
+    assert client.delete("/api/exercises/line_breaks", headers=ADMIN).status_code == 204
+
+
 def test_a_new_exercise_is_not_playable_until_its_clip_is_uploaded(client, clip_file):
     created = client.post("/api/exercises", json=NEW_EXERCISE, headers=ADMIN)
     assert created.status_code == 201 and created.json()["playable"] is False
