@@ -49,6 +49,16 @@ PAGE_TIMEOUT_MARGIN_SECONDS = 15.0
 """The page reports on its own this long (at most a quarter of the timeout) before the
 harness kills Chromium, so a hung playback still yields the page's partial report."""
 MAX_RESULT_BYTES = 64 * 1024 * 1024
+DATA_AHEAD_SECONDS = 1.0
+"""A stall with at least this much media buffered at the playhead (or everything up to the end) had
+its data: the machine's decoder fell behind (software decoding at a raised rate on shared cores).
+Below it, the player was starved of data: a hole, a late or failed fetch, a defect of the stream."""
+BUFFER_STALLED_ERROR = "bufferStalledError"
+
+
+def had_its_data(event: dict[str, Any]) -> bool:
+    """Whether a stall event (or hls.js's bufferStalledError) came with the next media already buffered."""
+    return bool(event.get("toEnd")) or float(event.get("ahead") or 0.0) >= DATA_AHEAD_SECONDS
 
 
 class HlsJsUnavailable(RuntimeError):
@@ -64,9 +74,13 @@ class HlsJsReport:
     ended_after_seek: bool | None
     """None without `seek_back_to`; else whether `ended` fired again after the seek."""
     errors: list[dict[str, Any]]
-    """Every Hls.Events.ERROR: t, ct (currentTime), type, details, fatal, reason, url."""
+    """Every Hls.Events.ERROR: t, ct (currentTime), type, details, fatal, reason, url (and, on a
+    bufferStalledError, what was buffered ahead: ahead, toEnd)."""
     stalls: int
-    """Stall episodes while playing (waiting / BUFFER_STALLED_ERROR, seeks excluded)."""
+    """Stall episodes (waiting / BUFFER_STALLED_ERROR, seeks excluded) in which the player was starved of
+    data: what the stream and the server are answerable for."""
+    decoder_stalls: int
+    """Stall episodes with the next second already buffered: the decoder fell behind on this machine."""
     buffered: list[tuple[float, float]]
     duration: float | None
     dropped_frames: int | None
@@ -90,6 +104,15 @@ class HlsJsReport:
     @property
     def fatal_errors(self) -> list[dict[str, Any]]:
         return [e for e in self.errors if e.get("fatal")]
+
+    @property
+    def stream_errors(self) -> list[dict[str, Any]]:
+        """Every error but a non-fatal bufferStalledError raised while the data was buffered: hls.js
+        raises that one when the playhead stops, whatever the cause, and here the cause was the CPU."""
+        return [
+            e for e in self.errors
+            if e.get("fatal") or e.get("details") != BUFFER_STALLED_ERROR or not had_its_data(e)
+        ]
 
     @property
     def played(self) -> list[tuple[float, float]]:
@@ -263,6 +286,17 @@ def play_with_hlsjs(
     return _report(box.value, seek_back_to is not None, run.elapsed, timed_out, reason, run.stderr)
 
 
+def _stall_counts(raw: dict[str, Any]) -> dict[str, int]:
+    """Stall episodes split by whether the player had its data (see DATA_AHEAD_SECONDS); an episode
+    counts as starved if any of its events found too little buffered."""
+    episodes: dict[int, bool] = {}
+    for event in raw.get("stallEvents", []):
+        episode = int(event.get("episode") or 0)
+        episodes[episode] = episodes.get(episode, True) and had_its_data(event)
+    starved = sum(1 for had_data in episodes.values() if not had_data)
+    return {"stalls": starved, "decoder_stalls": len(episodes) - starved}
+
+
 def _report(
     raw: dict[str, Any] | None,
     seeks_back: bool,
@@ -285,7 +319,7 @@ def _report(
         ended=bool(raw.get("ended")),
         ended_after_seek=bool(raw.get("endedAfterSeek")) if seeks_back else None,
         errors=list(raw.get("errors", [])),
-        stalls=int(raw.get("stalls", 0)),
+        **_stall_counts(raw),
         buffered=[(float(a), float(b)) for a, b in raw.get("buffered", [])],
         duration=number("duration"),
         dropped_frames=integer("droppedFrames"),

@@ -111,7 +111,7 @@ def test_hlsjs_plays_reference_and_seek_back(reference_stream: ReferenceStream, 
     summary = _hlsjs_summary(report)
     assert not report.timed_out, report.browser_log[-2000:]
     assert report.ended, summary
-    assert report.errors == [], summary
+    assert report.stream_errors == [], summary
     assert report.warnings == [], summary
     assert report.stalls == 0, summary
     assert (report.video_width, report.video_height) == (reference_stream.width, reference_stream.height)
@@ -137,7 +137,7 @@ def test_hlsjs_starts_mid_stream_at_double_rate(reference_stream: ReferenceStrea
     summary = _hlsjs_summary(report)
     assert report.ended, summary
     assert report.ended_after_seek is None
-    assert report.errors == [], summary
+    assert report.stream_errors == [], summary
     # Loaded from the segment holding START_AT, not from the beginning.
     assert report.buffered and START_AT - SEGMENT_SECONDS <= report.buffered[0][0] <= START_AT, report.buffered
     # Media time ran about twice as fast as wall time while playing.

@@ -177,9 +177,9 @@ def _hlsjs_checks(report: HlsJsReport, stream: Stream, *, from_start: bool) -> d
     end = buffered[-1][1] if buffered else 0.0
     dropped, total = report.dropped_frames or 0, report.total_frames or 0
     return {
-        f"errors: {report.errors[:2]}": not report.errors,
+        f"errors: {report.stream_errors[:2]}": not report.stream_errors,
         f"not ended: {report.finish_reason}": report.ended,
-        f"{report.stalls} stalls": report.stalls == 0,
+        f"{report.stalls} stalls starved of data": report.stalls == 0,
         f"buffered {buffered}": len(buffered) == 1 and abs(end - stream.duration) < DURATION_TOLERANCE,
         f"buffered from {buffered[0][0] if buffered else None}": not from_start or (buffered and buffered[0][0] < 0.05),
         f"duration {report.duration}": report.duration is not None
@@ -191,7 +191,7 @@ def _hlsjs_checks(report: HlsJsReport, stream: Stream, *, from_start: bool) -> d
 def _hlsjs_facts(report: HlsJsReport) -> str:
     return (
         f"{report.elapsed:.1f} s, {report.video_width}x{report.video_height}, "
-        f"dropped {report.dropped_frames}/{report.total_frames}"
+        f"dropped {report.dropped_frames}/{report.total_frames}, {report.decoder_stalls} decoder stalls"
     )
 
 
