@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -18,13 +19,50 @@ from assets.library import ensure_sample_library
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT = 60.0
+SUMMARIES = pytest.StashKey[list[tuple[str, str]]]()
+"""Sections for the end of the terminal report: (title, text), from this process and every xdist worker."""
+WORKER_SUMMARIES = "terminal_summaries"
+
+
+def add_terminal_summary(config: pytest.Config, title: str, text: str) -> None:
+    """Print `text` under `title` at the end of the run. An xdist worker has no terminal: its sections
+    travel to the controller with the worker's output and are printed there."""
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput.setdefault(WORKER_SUMMARIES, []).append([title, text])
+    else:
+        config.stash.setdefault(SUMMARIES, []).append((title, text))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """xdist's controller: a worker finished; keep the sections it wrote."""
+    for title, text in getattr(node, "workeroutput", {}).get(WORKER_SUMMARIES, []):
+        node.config.stash.setdefault(SUMMARIES, []).append((title, text))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    for title, text in config.stash.get(SUMMARIES, []):
+        terminalreporter.write_sep("=", title)
+        terminalreporter.write_line(text)
+
+
+def run_scratch_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory for the whole run: under pytest-xdist, the one every worker's temporary directory sits in."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(scope="session")
 def sample_clips_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample exercise library, generated once for the whole session."""
-    clips_dir = tmp_path_factory.mktemp("samples") / "exercises"
-    ensure_sample_library(clips_dir)
+    """The sample exercise library, generated once per run and shared by every xdist worker (read-only:
+    a test that damages clips copies them first). The first worker generates it under a lock; the others
+    wait for it, then find it complete."""
+    shared = run_scratch_dir(tmp_path_factory)
+    clips_dir = shared / "samples" / "exercises"
+    with open(shared / "samples.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ensure_sample_library(clips_dir)
     return clips_dir
 
 

@@ -19,7 +19,8 @@ import pytest
 
 from tests.clients._process import run_bounded
 
-pytestmark = pytest.mark.clients
+pytestmark = [pytest.mark.clients, pytest.mark.xdist_group("live_server")]
+"""Under xdist, the tests that use `live_server` share one worker, so the run starts and warms one."""
 
 REPO = Path(__file__).resolve().parents[2]
 WALKTHROUGH = Path(__file__).with_name("web_page_walkthrough.mjs")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import running_server, wait_until_warm
+from tests.conftest import add_terminal_summary, running_server, wait_until_warm
 
 from .plans import PLANS
 from .suite import SUITE_SERVER_ENV, PlanRun, markdown_report, run_plan, write_report
@@ -45,12 +45,20 @@ def plan_runs(interop_server: str):
     return run
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The suite's tables, printed at the end of the run. Under pytest-xdist each worker that ran plans
+    prints its own (tests/interop/test_interop.py deals the plans to workers)."""
     if not _RUNS:
         return
     runs = [_RUNS[p.name] for p in PLANS if p.name in _RUNS]
     text = markdown_report(runs, _FINISHED[0] - _STARTED[0])
-    terminalreporter.write_sep("=", "interoperability suite")
-    terminalreporter.write_line(text)
+    title = "interoperability suite" + ("" if len(runs) == len(PLANS) else f": {', '.join(r.plan.name for r in runs)}")
+    add_terminal_summary(session.config, title, text)
     if os.environ.get(REPORT_ENV):
-        write_report(Path(os.environ[REPORT_ENV]), text)
+        if len(runs) == len(PLANS):
+            write_report(Path(os.environ[REPORT_ENV]), text)
+        else:
+            add_terminal_summary(session.config, f"{REPORT_ENV} not written", (
+                "this worker ran only some plans: write the report with -n 0, or with "
+                "`python -m tests.interop.suite --write docs/interop.md`"
+            ))

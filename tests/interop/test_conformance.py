@@ -36,7 +36,9 @@ from tests.interop.conformance import (
 from tests.interop.fetching import Fetched, Fetcher
 from tests.interop.presentation import fetch_presentation
 
-pytestmark = pytest.mark.interop  # a live server and renders: with the suite, see docs/interop.md
+pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("live_server")]
+"""A live server and renders (with the suite, see docs/interop.md); under xdist, the tests that use
+`live_server` share one worker, so the run starts and warms one."""
 
 # 14 s: intro 3, squat 3 (+2 rest), lunge 2, outro 4, cut in <= 2 s segments: 8 segments per rendition.
 PLAN = {

@@ -13,7 +13,14 @@ from .plans import PLANS
 
 pytestmark = [pytest.mark.clients, pytest.mark.interop]
 
-PLAN_NAMES = [plan.name for plan in PLANS]
+INTEROP_WORKERS = 2
+"""Under pytest-xdist the plans are dealt to this many groups, each run by one worker with one server:
+every test of a plan lands where its run (`plan_runs`) is kept, and half the suite's real-time playing
+overlaps the other half's rendering."""
+PLAN_NAMES = [
+    pytest.param(plan.name, marks=pytest.mark.xdist_group(f"interop-{index % INTEROP_WORKERS}"))
+    for index, plan in enumerate(PLANS)
+]
 
 
 def _failed(results) -> list[str]:
