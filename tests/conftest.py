@@ -120,6 +120,18 @@ class LiveServer:
         return self.base_url + path
 
 
+PARALLEL_FRAME_CACHE_MIB = 2048
+"""A test server's frame budget when xdist workers share the machine (the default is 3 GiB, which holds
+every sample clip at every rendition): three workers each holding a warmed server, plus the servers
+single tests start, came within 1 GiB of this machine's 24 GiB. With 2 GiB a server holds the clips at
+most renditions and prepares the rest when asked, which costs CPU, not correctness."""
+
+
+def parallel_run_env() -> dict[str, str]:
+    """Settings every server started by a test gets under pytest-xdist (a test's own env still wins)."""
+    return {"HLS_FRAME_CACHE_MIB": str(PARALLEL_FRAME_CACHE_MIB)} if os.environ.get("PYTEST_XDIST_WORKER") else {}
+
+
 @contextmanager
 def running_server(root: Path, clips_dir: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
     """`python -m server` as a user starts it, on a free loopback port, with its own data dir."""
@@ -132,7 +144,7 @@ def running_server(root: Path, clips_dir: Path, env: dict[str, str] | None = Non
             cwd=REPO,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **parallel_run_env(), **(env or {})},
         )
         base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + SERVER_START_TIMEOUT

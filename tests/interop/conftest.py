@@ -22,16 +22,17 @@ _FINISHED: list[float] = []
 """When the last plan run ended: the rest of the test session runs after it and is not the suite's time."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def interop_server(tmp_path_factory: pytest.TempPathFactory, sample_clips_dir: Path) -> Iterator[str]:
-    """A server with room in its segment cache for every segment the suite fetches."""
+    """A server with room in its segment cache for every segment the suite fetches; module-scoped, so an
+    xdist worker lets it go (about 4 GB) as soon as its half of the suite is done."""
     _STARTED.append(time.monotonic())
     with running_server(tmp_path_factory.mktemp("interop"), sample_clips_dir, SUITE_SERVER_ENV) as server:
         wait_until_warm(server)
         yield server.base_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def plan_runs(interop_server: str):
     """Plan name -> its run (conformance of both containers, then every client), made on first use."""
 
