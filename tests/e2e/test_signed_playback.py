@@ -15,7 +15,7 @@ import pytest
 
 from server.signing import UrlSigner
 from tests.clients.ffmpeg_client import decode_with_ffmpeg
-from tests.clients.hlsjs_client import BUFFER_STALLED_ERROR, find_chromium, play_with_hlsjs
+from tests.clients.hlsjs_client import find_chromium, play_with_hlsjs
 from tests.conftest import running_server
 
 pytestmark = pytest.mark.clients
@@ -75,14 +75,15 @@ def test_ffmpeg_decodes_a_signed_stream_from_its_playlist_url_alone(created, key
 
 def test_hlsjs_plays_a_cold_signed_stream_to_the_end_in_real_time(cold_created):
     """The one client test that meets cold segments: a player at 1x, as a user watches, with the server's
-    look-ahead rendering ahead of it. Judged on errors and the end only: whether a cold render keeps
+    look-ahead rendering ahead of it. Judged on fatal errors and the end only: whether a cold render keeps
     ahead of the playhead on a loaded machine is the benchmarks' figure, not a property of the stream
     (every other client test plays presentations rendered beforehand)."""
     if find_chromium() is None:
         pytest.skip("chromium is not installed (scripts/test installs it)")
     report = play_with_hlsjs(local(cold_created["playlist_url"]), timeout=DURATION + 60, rate=1)
-    errors = [e for e in report.errors if e.get("details") != BUFFER_STALLED_ERROR]
-    assert errors == [], report.errors
+    # Non-fatal errors are hls.js recovering from a cold render's speed (a stall, a fragment load it
+    # aborted to try another rendition: seen on a loaded machine); a fatal one ends playback.
+    assert report.fatal_errors == [], report.errors
     # Every URL the player derives from the signed playlist opened, to the last segment.
     assert report.ended, report.finish_reason
     assert len(report.buffered) == 1 and abs(report.buffered[0][1] - DURATION) < 0.1

@@ -2,8 +2,8 @@
 
 Exit codes prove little (VLC exits 0 on a failed playback): each scenario compares frame and
 sample counts, durations, buffered ranges, stalls and log lines with what the plan promises
-(see shared/hls-interop.md, "Clients, headless, on this machine"). Real-time players run at a
-raised rate so the suite stays short; ffmpeg and GStreamer decode as fast as they can.
+(see shared/hls-interop.md, "Clients, headless, on this machine"). hls.js plays in real time and
+VLC at 2x; ffmpeg and GStreamer decode as fast as they can.
 """
 
 from __future__ import annotations
@@ -21,10 +21,15 @@ from tests.clients.vlc_client import CVLC, LATE_TOLERANCE, play_with_vlc
 from .plans import InteropPlan
 
 TS, FMP4 = "ts", "fmp4"
-PLAY_RATE = 4.0
-"""hls.js and VLC play four times faster than real time (Chromium keeps audio up to 4x)."""
-SWITCH_RATE = 2.0
-"""A level switch to 1080p is played at 2x: software decoding of 1080p at 4x starves on two cores."""
+HLSJS_RATE = 1.0
+"""hls.js plays in real time, as a person watches. At 4x (the first release's rate) a loaded machine
+made it fail on its own: software decoding fell behind with 13 s buffered, and hls.js, parsing in the
+page's thread, let a 4x playhead run out of its 0.7 s of buffer while it appended the next 6 s segment
+from the cache. Neither says anything about the stream; at 1x both would take a machine many times
+slower than any we run on."""
+VLC_RATE = 2.0
+"""VLC plays at 2x: its only load-sensitive criterion is the share of late pictures (LATE_TOLERANCE),
+which stayed at 0 at 4x on a loaded machine; 2x keeps a margin for slower ones."""
 MAX_DROPPED_FRAME_SHARE = 0.15
 """Headless Chromium decodes in software on two shared cores: it drops frames of any stream under
 load (0-49 of 360 on the perfect reference stream); broken timestamps drop whole segments."""
@@ -44,8 +49,8 @@ MID_STREAM_START_AT = 0.4
 """Where the mid-stream scenario starts; the forced switch comes 3 s later, leaving hls.js time to
 refetch what it had buffered ahead at 360p (started past half way, it played to the end at 360p)."""
 PLAY_MAX_HEIGHT = 720
-"""hls.js's ABR is capped at 720p for the 4x plays: at 4x, 1080p is 250 Mpixel/s of software decoding,
-more than two shared cores give; 1080p is played by the level-switch scenario at 2x."""
+"""hls.js's ABR is capped at 720p for the straight play, the rendition most players settle on; 1080p is
+played by the level-switch scenario."""
 
 
 @dataclass(frozen=True)
@@ -145,15 +150,15 @@ def _judge_gstreamer(stream: Stream, container: str, started: float, report: Gst
 
 
 def vlc_plays_through(stream: Stream, container: str) -> ClientResult:
-    """cvlc plays to the end at 4x on the top rendition: no discontinuity, corruption or error,
+    """cvlc plays to the end at 2x on the top rendition: no discontinuity, corruption or error,
     few late pictures, and it took at least the playing time (it did not skip)."""
     started = time.monotonic()
-    playing = stream.duration / PLAY_RATE
+    playing = stream.duration / VLC_RATE
     report = play_with_vlc(
         stream.urls[container],
         timeout=CLIENT_START_SECONDS + 3 * playing,
         adaptive_logic="highest",
-        rate=PLAY_RATE,
+        rate=VLC_RATE,
     )
     problems = _problems(
         {
@@ -168,7 +173,7 @@ def vlc_plays_through(stream: Stream, container: str) -> ClientResult:
             ),
         }
     )
-    facts = f"{report.elapsed:.1f} s for {stream.duration:.0f} s at {PLAY_RATE:g}x, {report.late} late"
+    facts = f"{report.elapsed:.1f} s for {stream.duration:.0f} s at {VLC_RATE:g}x, {report.late} late"
     return _result(stream, "VLC", container, started, problems, facts)
 
 
@@ -199,9 +204,9 @@ def hlsjs_plays_and_seeks_back(stream: Stream, container: str) -> ClientResult:
     """Straight play to `ended` in one buffered range, then a seek back that plays to the end again."""
     started = time.monotonic()
     seek_to = round(stream.duration * SEEK_BACK_AT, 1)
-    playing = (stream.duration + stream.duration - seek_to) / PLAY_RATE
+    playing = (stream.duration + stream.duration - seek_to) / HLSJS_RATE
     report = play_with_hlsjs(
-        stream.urls[container], timeout=CLIENT_START_SECONDS + 3 * playing, rate=PLAY_RATE, seek_back_to=seek_to,
+        stream.urls[container], timeout=CLIENT_START_SECONDS + 3 * playing, rate=HLSJS_RATE, seek_back_to=seek_to,
         max_height=PLAY_MAX_HEIGHT,
     )
     checks = _hlsjs_checks(report, stream, from_start=True)
@@ -216,11 +221,11 @@ def hlsjs_starts_mid_stream_and_switches_level(stream: Stream, container: str) -
     started = time.monotonic()
     start = round(stream.duration * MID_STREAM_START_AT) + 0.5
     switch = LevelSwitch(start_height=LOWEST_HEIGHT, at_seconds=start + 3, to_height=HIGHEST_HEIGHT)
-    playing = (stream.duration - start) / SWITCH_RATE
+    playing = (stream.duration - start) / HLSJS_RATE
     report = play_with_hlsjs(
         stream.urls[container],
         timeout=CLIENT_START_SECONDS + 3 * playing,
-        rate=SWITCH_RATE,
+        rate=HLSJS_RATE,
         start=start,
         switch=switch,
     )
