@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -25,7 +26,7 @@ from playlists.plan import (
     Intensity,
     Plan,
 )
-from playlists.request_text import parse_request_text
+from playlists.request_text import CatalogueTerms, ReadText, parse_request_text
 
 Difficulty = Literal["beginner", "intermediate", "advanced"]
 """The levels of `assets.records.DIFFICULTIES`, easiest first."""
@@ -56,7 +57,7 @@ distinct exercises are nicer, but alternating two moves is still a proper workou
 
 @dataclass(frozen=True)
 class IntervalFormat:
-    """Work/rest timing for one intensity, and the round shape it is built around."""
+    """Work/rest timing, the round shape it is built around, and its standard length."""
 
     name: str
     work_seconds: int
@@ -64,35 +65,88 @@ class IntervalFormat:
     round_rest_seconds: int
     items_per_round: int
     reason: str
+    default_rounds: int
+    """Rounds of `items_per_round` in the standard workout of this format (the length when none is asked)."""
+    default_intensity: Intensity = DEFAULT_INTENSITY
+    """The plan's intensity (clip speed) when this format is asked for by name and no intensity is."""
+    round_rest_range: tuple[int, int] = (MIN_ROUND_REST_SECONDS, MAX_ROUND_REST_SECONDS)
+    """Allowed rests between rounds; a single value pins it (EMOM keeps its one-minute grid)."""
+    items_weight: float = 1.0
+    """Cost of each exercise per round more or fewer than `items_per_round` (see ROUND_REST_SECONDS_PER_COST_UNIT)."""
+
+    def standard_seconds(self) -> int:
+        """What the standard workout of this format lasts, intro and outro included."""
+        return workout_seconds(self, self.default_rounds, self.items_per_round, self.round_rest_seconds)
 
 
-FORMATS: dict[Intensity, IntervalFormat] = {
-    "low": IntervalFormat(
-        name="steady intervals",
-        work_seconds=30,
-        rest_seconds=30,
-        round_rest_seconds=90,
-        items_per_round=6,
-        reason="equal work and rest keeps the heart rate moderate and leaves time to reset good form",
-    ),
-    "medium": IntervalFormat(
-        name="circuit",
-        work_seconds=40,
-        rest_seconds=20,
-        round_rest_seconds=60,
-        items_per_round=8,
-        reason="two parts work to one part rest is the classic circuit pace: demanding but sustainable",
-    ),
-    "high": IntervalFormat(
-        name="Tabata",
-        work_seconds=20,
-        rest_seconds=10,
-        round_rest_seconds=60,
-        items_per_round=8,
-        reason="Tabata timing (blocks of eight 20 s all-out efforts with 10 s recoveries) keeps the effort near maximum",
-    ),
-}
-"""Timing per intensity. The plan's intensity also sets the clip speed (see `playlists.plan.INTENSITY_SPEED`)."""
+TABATA_BLOCK_WEIGHT = 4.0
+"""A Tabata block is eight efforts: changing the count costs four times what it costs in other formats, so the
+between-block rest absorbs the length first."""
+
+STEADY = IntervalFormat(
+    name="steady intervals",
+    work_seconds=30,
+    rest_seconds=30,
+    round_rest_seconds=90,
+    items_per_round=6,
+    reason="equal work and rest keeps the heart rate moderate and leaves time to reset good form",
+    default_rounds=3,
+    default_intensity="low",
+)
+CIRCUIT = IntervalFormat(
+    name="circuit",
+    work_seconds=40,
+    rest_seconds=20,
+    round_rest_seconds=60,
+    items_per_round=8,
+    reason="two parts work to one part rest is the classic circuit pace: demanding but sustainable",
+    default_rounds=3,
+)
+TABATA = IntervalFormat(
+    name="Tabata",
+    work_seconds=20,
+    rest_seconds=10,
+    round_rest_seconds=60,
+    items_per_round=8,
+    reason="Tabata timing (blocks of eight 20 s all-out efforts with 10 s recoveries) keeps the effort near maximum",
+    default_rounds=4,
+    default_intensity="high",
+    items_weight=TABATA_BLOCK_WEIGHT,
+)
+EMOM = IntervalFormat(
+    name="EMOM",
+    work_seconds=40,
+    rest_seconds=20,
+    round_rest_seconds=20,
+    items_per_round=5,
+    reason="starting one exercise every minute on the minute (40 s work, the rest of the minute to recover) "
+    "keeps a steady, self-timed pace",
+    default_rounds=4,
+    round_rest_range=(20, 20),
+)
+HIIT = IntervalFormat(
+    name="HIIT",
+    work_seconds=30,
+    rest_seconds=15,
+    round_rest_seconds=60,
+    items_per_round=6,
+    reason="short 30 s hard efforts on 15 s recoveries (2:1 work to rest) push the heart rate up while form holds",
+    default_rounds=4,
+    default_intensity="high",
+)
+
+FORMATS: dict[Intensity, IntervalFormat] = {"low": STEADY, "medium": CIRCUIT, "high": TABATA}
+"""The format for each intensity when the request names none. The plan's intensity also sets the clip speed
+(see `playlists.plan.INTENSITY_SPEED`)."""
+
+TEXT_FORMATS: dict[str, IntervalFormat] = {"tabata": TABATA, "emom": EMOM, "hiit": HIIT, "circuit": CIRCUIT}
+"""Formats a text may name (see `playlists.vocabulary.FORMAT_WORDS`); each has a standard length, used when
+no length is asked: Tabata 4 blocks (18 min 27 s), EMOM 20 minutes (19 min 47 s), HIIT 4 rounds of 6
+(20 min 7 s), circuit 3 rounds of 8 (25 min 7 s), intro and outro included."""
+
+MIN_VARIETY = 3
+"""A level read from the text is widened (one level at a time) until at least this many exercises match,
+so a beginner with a small catalogue gets a few moves to alternate rather than one move repeated."""
 
 CategoryId = Annotated[str, StringConstraints(pattern=CATEGORY_ID_PATTERN)]
 
@@ -112,7 +166,8 @@ class GenerateRequest(BaseModel):
     """Hardest level allowed; easier exercises are allowed too."""
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
-    """Free text such as "20 min low-impact legs, beginner" (see `playlists.request_text`)."""
+    """Free text in English or French, e.g. "20 min low-impact legs, beginner", "Tabata abdos" (see
+    `playlists.request_text`)."""
 
     @model_validator(mode="after")
     def _length_stated_somewhere(self) -> GenerateRequest:
@@ -141,18 +196,34 @@ class Generated:
 class Wish:
     """The request with its text folded in: what the workout must be."""
 
-    duration_minutes: int
+    target_seconds: int
+    duration_source: str  # "request", "text" or "format" (the format's standard length)
+    format: IntervalFormat
+    format_source: str  # "text" (named there) or "intensity"
     intensity: Intensity
-    intensity_source: str  # "request", "text" or "default"
+    intensity_source: str  # "request", "text", "format" or "default"
     focus: tuple[str, ...]
     no_jump: bool
     no_repeat: bool
     difficulty: Difficulty | None
+    difficulty_source: str | None  # "request" (a hard limit) or "text" (widened when too few match)
+    exclude: tuple[str, ...]
     seed: int
-    from_text: dict | None
+    from_text: ReadText | None
     """`parse_request_text` output; None when the request had no text."""
     overridden: tuple[tuple[str, object, object], ...]
     """(field, request value, text value) where the explicit field disagreed with the text and won."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The exercises a workout may use, and how far the level had to be widened to find them."""
+
+    candidates: list[ExerciseRecord]
+    level: Difficulty | None
+    """The hardest level drawn from (the asked one unless widened)."""
+    widened_from: tuple[ExerciseRecord, ...] | None = None
+    """The exercises of the asked level when it was widened, else None."""
 
 
 @dataclass(frozen=True)
@@ -165,10 +236,18 @@ class RoundShape:
     total_seconds: int
 
 
-def resolve_request(request: GenerateRequest, known_categories: set[str]) -> Wish:
+def catalogue_terms(exercises: list[ExerciseRecord]) -> CatalogueTerms:
+    """The catalogue's categories and exercise names, which the text is read against."""
+    return CatalogueTerms.of(
+        (category for exercise in exercises for category in exercise.categories),
+        {exercise.id: exercise.name for exercise in exercises},
+    )
+
+
+def resolve_request(request: GenerateRequest, terms: CatalogueTerms) -> Wish:
     """Fold the text into the explicit fields (which win); raise CannotGenerate when no length is known."""
-    from_text = parse_request_text(request.text, known_categories) if request.text else None
-    said = from_text or {}
+    from_text = parse_request_text(request.text, terms) if request.text else None
+    said = from_text.fields if from_text else {}
     explicit: dict[str, object] = {
         "duration_minutes": request.duration_minutes,
         "intensity": request.intensity,
@@ -183,36 +262,68 @@ def resolve_request(request: GenerateRequest, known_categories: set[str]) -> Wis
         for field in explicit
         if field in said and explicit[field] is not None and explicit[field] != said[field]
     )
-    minutes = chosen["duration_minutes"]
-    if minutes is None:
-        raise CannotGenerate("the text does not say how long the workout should be; give duration_minutes")
-    if not MIN_DURATION_MINUTES <= minutes <= MAX_DURATION_MINUTES:
-        raise CannotGenerate(
-            f"the text asks for {minutes} min; between {MIN_DURATION_MINUTES} and {MAX_DURATION_MINUTES} are possible"
-        )
-    if request.intensity is not None:
-        intensity, source = request.intensity, "request"
-    elif "intensity" in said:
-        intensity, source = said["intensity"], "text"
-    else:
-        intensity, source = DEFAULT_INTENSITY, "default"
+    named_format = said.get("format")
+    fmt_by_name = TEXT_FORMATS[named_format] if named_format else None
+    intensity, intensity_source = _resolve_intensity(request, said, fmt_by_name)
+    fmt = fmt_by_name or FORMATS[intensity]
+    target_seconds, duration_source = _resolve_length(request, chosen["duration_minutes"], fmt_by_name)
     return Wish(
-        duration_minutes=minutes,
+        target_seconds=target_seconds,
+        duration_source=duration_source,
+        format=fmt,
+        format_source="text" if fmt_by_name else "intensity",
         intensity=intensity,
-        intensity_source=source,
+        intensity_source=intensity_source,
         focus=tuple(dict.fromkeys(chosen["focus"] or ())),
         no_jump=bool(chosen["no_jump"]),
         no_repeat=bool(chosen["no_repeat"]),
         difficulty=chosen["difficulty"],
+        difficulty_source=None if chosen["difficulty"] is None else "request" if request.difficulty else "text",
+        exclude=tuple(said.get("exclude", ())),
         seed=request.seed,
         from_text=from_text,
         overridden=overridden,
     )
 
 
-def matching_exercises(wish: Wish, exercises: list[ExerciseRecord]) -> list[ExerciseRecord]:
-    """Exercises with a clip that pass the focus, no-jump and difficulty filters, ordered by id."""
-    hardest = DIFFICULTIES.index(wish.difficulty) if wish.difficulty else len(DIFFICULTIES) - 1
+def _resolve_intensity(
+    request: GenerateRequest, said: dict, fmt_by_name: IntervalFormat | None
+) -> tuple[Intensity, str]:
+    """The request's intensity, else the text's, else the named format's usual one, else the default."""
+    if request.intensity is not None:
+        return request.intensity, "request"
+    if "intensity" in said:
+        return said["intensity"], "text"
+    if fmt_by_name is not None:
+        return fmt_by_name.default_intensity, "format"
+    return DEFAULT_INTENSITY, "default"
+
+
+def _resolve_length(
+    request: GenerateRequest, minutes: int | None, fmt_by_name: IntervalFormat | None
+) -> tuple[int, str]:
+    """Target seconds and where they come from: asked minutes, or the standard length of a named format."""
+    if minutes is None:
+        if fmt_by_name is not None:
+            return fmt_by_name.standard_seconds(), "format"
+        raise CannotGenerate(
+            "the text does not say how long the workout should be; give duration_minutes, or name a format "
+            "with a standard length (" + ", ".join(fmt.name for fmt in TEXT_FORMATS.values()) + ")"
+        )
+    if not MIN_DURATION_MINUTES <= minutes <= MAX_DURATION_MINUTES:
+        raise CannotGenerate(
+            f"the text asks for {minutes} min; between {MIN_DURATION_MINUTES} and {MAX_DURATION_MINUTES} are possible"
+        )
+    return minutes * 60, "request" if request.duration_minutes is not None else "text"
+
+
+def matching_exercises(
+    wish: Wish, exercises: list[ExerciseRecord], level: Difficulty | None = None
+) -> list[ExerciseRecord]:
+    """Exercises with a clip that pass the focus, no-jump, exclusion and level filters, ordered by id.
+    `level` is the hardest allowed (default: the wish's difficulty)."""
+    level = level or wish.difficulty
+    hardest = DIFFICULTIES.index(level) if level else len(DIFFICULTIES) - 1
     return sorted(
         (
             exercise
@@ -220,10 +331,29 @@ def matching_exercises(wish: Wish, exercises: list[ExerciseRecord]) -> list[Exer
             if exercise.clip is not None
             and (not wish.focus or any(category in exercise.categories for category in wish.focus))
             and not (wish.no_jump and exercise.jump)
+            and exercise.id not in wish.exclude
             and exercise.difficulty in DIFFICULTIES[: hardest + 1]
         ),
         key=lambda exercise: exercise.id,
     )
+
+
+def select_exercises(wish: Wish, exercises: list[ExerciseRecord]) -> Selection:
+    """The matching exercises; a level read from the text is widened one level at a time while fewer than
+    MIN_VARIETY match (a level given as the `difficulty` field is a hard limit and never widened)."""
+    candidates = matching_exercises(wish, exercises)
+    if wish.difficulty is None or wish.difficulty_source != "text" or len(candidates) >= MIN_VARIETY:
+        return Selection(candidates, wish.difficulty)
+    asked, level = candidates, wish.difficulty
+    for harder in DIFFICULTIES[DIFFICULTIES.index(wish.difficulty) + 1 :]:
+        wider = matching_exercises(wish, exercises, harder)
+        if len(wider) > len(candidates):
+            candidates, level = wider, harder
+        if len(candidates) >= MIN_VARIETY:
+            break
+    if level == wish.difficulty:
+        return Selection(candidates, level)
+    return Selection(candidates, level, widened_from=tuple(asked))
 
 
 def tolerance_seconds(target_seconds: int) -> float:
@@ -249,7 +379,7 @@ def fit_rounds(fmt: IntervalFormat, target_seconds: int, max_items_per_round: in
                 error = total - target_seconds
                 if abs(error) > tolerance or total > MAX_PLAN_SECONDS:
                     continue
-                cost = abs(items - fmt.items_per_round) + REPEAT_COST * max(0, items - distinct)
+                cost = fmt.items_weight * abs(items - fmt.items_per_round) + REPEAT_COST * max(0, items - distinct)
                 cost += (rounds - 1) * abs(rest - fmt.round_rest_seconds) / ROUND_REST_SECONDS_PER_COST_UNIT
                 cost += abs(error) / ERROR_SECONDS_PER_COST_UNIT
                 candidate = (cost, rounds, items, rest)
@@ -268,9 +398,10 @@ def fit_rounds(fmt: IntervalFormat, target_seconds: int, max_items_per_round: in
 def _item_counts_near(fmt: IntervalFormat, target: int, tolerance: float, rounds: int, cap: int) -> range:
     """Items per round that can land within tolerance for some allowed between-round rest (prunes the search)."""
     interval = fmt.work_seconds + fmt.rest_seconds
+    shortest_rest, longest_rest = fmt.round_rest_range
     fixed = INTRO_SECONDS + OUTRO_SECONDS - rounds * fmt.rest_seconds
-    low = target - tolerance - fixed - (rounds - 1) * MAX_ROUND_REST_SECONDS
-    high = target + tolerance - fixed - (rounds - 1) * MIN_ROUND_REST_SECONDS
+    low = target - tolerance - fixed - (rounds - 1) * longest_rest
+    high = target + tolerance - fixed - (rounds - 1) * shortest_rest
     return range(max(1, math.ceil(low / (rounds * interval))), min(cap, math.floor(high / (rounds * interval))) + 1)
 
 
@@ -280,8 +411,9 @@ def _round_rests(fmt: IntervalFormat, target: int, rounds: int, items: int) -> l
         return [fmt.round_rest_seconds]  # never played; spelled out so the plan keeps it if rounds are added
     ideal = (target - workout_seconds(fmt, rounds, items, 0)) / (rounds - 1)
     step = ROUND_REST_STEP_SECONDS
+    shortest, longest = fmt.round_rest_range
     below, above = math.floor(ideal / step) * step, math.ceil(ideal / step) * step
-    return sorted({min(MAX_ROUND_REST_SECONDS, max(MIN_ROUND_REST_SECONDS, rest)) for rest in (below, above)})
+    return sorted({min(longest, max(shortest, rest)) for rest in (below, above)})
 
 
 def _closest_possible_seconds(fmt: IntervalFormat, target: int, cap: int) -> int:
@@ -289,19 +421,24 @@ def _closest_possible_seconds(fmt: IntervalFormat, target: int, cap: int) -> int
         workout_seconds(fmt, rounds, items, rest)
         for rounds in range(1, MAX_ROUNDS + 1)
         for items in range(1, cap + 1)
-        for rest in (MIN_ROUND_REST_SECONDS, MAX_ROUND_REST_SECONDS)
+        for rest in fmt.round_rest_range
     )
     return min((length for length in lengths if length <= MAX_PLAN_SECONDS), key=lambda length: abs(length - target))
 
 
 def pick_exercises(
-    candidates: list[ExerciseRecord], count: int, focus: tuple[str, ...], rng: random.Random
+    candidates: list[ExerciseRecord],
+    count: int,
+    focus: tuple[str, ...],
+    rng: random.Random,
+    repeated_rounds: bool = False,
 ) -> list[ExerciseRecord]:
     """`count` exercises for one round: categories take turns (each focus category, or else each
     exercise's first category), the order within and between categories drawn from `rng`.
 
     Exercises repeat only when count exceeds the candidates, and then cycle through all of them, so
-    with two or more an exercise never directly follows itself within a round.
+    with two or more an exercise never directly follows itself within a round; with three or more and
+    `repeated_rounds`, the round's last exercise also differs from the first, which follows it next round.
     """
     groups: dict[str, list[ExerciseRecord]] = {}
     for exercise in sorted(candidates, key=lambda exercise: exercise.id):
@@ -312,26 +449,58 @@ def pick_exercises(
     rng.shuffle(order)
     for key in order:
         rng.shuffle(groups[key])
-    sequence = [
-        groups[key][turn] for turn in range(max(map(len, groups.values()))) for key in order if turn < len(groups[key])
-    ]
+    sequence = interleave([groups[key] for key in order])
     full_cycles, extra = divmod(count, len(sequence))
-    return sequence * full_cycles + sequence[:extra]
+    tail = sequence[:extra]
+    if repeated_rounds and full_cycles and extra == 1:
+        group_of = {exercise.id: key for key, members in groups.items() for exercise in members}
+        tail = [_closing_exercise(sequence, group_of)]
+    return sequence * full_cycles + tail
+
+
+def _closing_exercise(sequence: list[ExerciseRecord], group_of: dict[str, str]) -> ExerciseRecord:
+    """The one exercise that closes a round after full cycles of `sequence`: sequence[0] would also open the
+    next round, so take the first other one that differs from the last in category (else in name)."""
+    first, last = sequence[0], sequence[-1]
+    others = sequence[1:-1]
+    other_category = [exercise for exercise in others if group_of[exercise.id] != group_of[last.id]]
+    return (other_category or others or [first])[0]
+
+
+def interleave(groups: list[list[ExerciseRecord]]) -> list[ExerciseRecord]:
+    """Every exercise once, with as few neighbours of the same group as the sizes allow, and every group
+    early (so a short round still has every category). At each step, among the groups that did not just
+    play: one holding more than half of what is left must go now (or it would end up bunched); else a
+    group not yet played, in the given order; else the group with the most left (ties: the given order)."""
+    queues = [list(group) for group in groups if group]
+    sequence: list[ExerciseRecord] = []
+    played: set[int] = set()
+    last = -1
+    while any(queues):
+        waiting = [index for index, queue in enumerate(queues) if queue]
+        choices = [index for index in waiting if index != last] or waiting
+        left = sum(len(queues[index]) for index in waiting)
+        dominant = [index for index in choices if 2 * len(queues[index]) > left]
+        fresh = [index for index in choices if index not in played]
+        last = (dominant or fresh or [max(choices, key=lambda index: len(queues[index]))])[0]
+        played.add(last)
+        sequence.append(queues[last].pop(0))
+    return sequence
 
 
 def generate(request: GenerateRequest, exercises: list[ExerciseRecord]) -> Generated:
     """A plan for `request` drawn from `exercises`, with the reasons; CannotGenerate when none fits."""
-    known_categories = {category for exercise in exercises for category in exercise.categories}
-    wish = resolve_request(request, known_categories)
+    wish = resolve_request(request, catalogue_terms(exercises))
     with_clip = sum(1 for exercise in exercises if exercise.clip is not None)
-    candidates = matching_exercises(wish, exercises)
+    names = {exercise.id: exercise.name for exercise in exercises}
+    selection = select_exercises(wish, exercises)
+    candidates = selection.candidates
     if not candidates:
-        raise CannotGenerate(f"no exercise with a clip matches: {_filters_text(wish)}")
+        raise CannotGenerate(f"no exercise with a clip matches: {_filters_text(wish, wish.difficulty, names)}")
 
-    fmt = FORMATS[wish.intensity]
-    target = wish.duration_minutes * 60
+    fmt = wish.format
     try:
-        shape = fit_rounds(fmt, target, len(candidates) if wish.no_repeat else MAX_ITEMS, len(candidates))
+        shape = fit_rounds(fmt, wish.target_seconds, len(candidates) if wish.no_repeat else MAX_ITEMS, len(candidates))
     except CannotGenerate as error:
         if not wish.no_repeat:
             raise
@@ -339,7 +508,9 @@ def generate(request: GenerateRequest, exercises: list[ExerciseRecord]) -> Gener
             f"with no repeats, rounds hold at most the {len(candidates)} matching exercise(s): {error}; "
             "allow repeats, widen the filters or ask for a different length"
         ) from error
-    chosen = pick_exercises(candidates, shape.items_per_round, wish.focus, random.Random(wish.seed))
+    chosen = pick_exercises(
+        candidates, shape.items_per_round, wish.focus, random.Random(wish.seed), repeated_rounds=shape.rounds > 1
+    )
     document = {
         "items": [
             {"exercise_id": exercise.id, "work_seconds": fmt.work_seconds, "rest_seconds": fmt.rest_seconds}
@@ -351,10 +522,12 @@ def generate(request: GenerateRequest, exercises: list[ExerciseRecord]) -> Gener
     }
     duration = Plan.model_validate(document).total_seconds()
     explanation = [
-        *_text_sentences(wish),
-        _format_sentence(wish, fmt),
-        _shape_sentence(shape, duration, target),
-        f"Drew from {len(candidates)} of {with_clip} exercises with a clip ({_filters_text(wish)}).",
+        *_text_sentences(wish, names),
+        *_default_length_sentences(wish),
+        _format_sentence(wish),
+        _shape_sentence(shape, duration, wish),
+        _drew_sentence(wish, selection, with_clip, names),
+        *_widening_sentences(wish, selection),
         *_exercise_sentences(wish, chosen, len(candidates)),
     ]
     return Generated(plan=document, explanation=explanation, duration_seconds=duration)
@@ -365,17 +538,25 @@ def _minutes_text(seconds: float) -> str:
     return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
-def _wish_terms(fields: dict) -> list[str]:
+def _quoted(phrases: Iterable[str]) -> str:
+    return ", ".join(f'"{phrase}"' for phrase in phrases)
+
+
+def _wish_terms(fields: dict, names: dict[str, str]) -> list[str]:
     """Fields as short phrases, in a fixed order, for the explanation."""
     terms = []
     if "duration_minutes" in fields:
         terms.append(f"{fields['duration_minutes']} min")
+    if "format" in fields:
+        terms.append(f"{TEXT_FORMATS[fields['format']].name} format")
     if "intensity" in fields:
         terms.append(f"{fields['intensity']} intensity")
     if fields.get("focus"):
         terms.append("focus " + " or ".join(fields["focus"]))
     if fields.get("no_jump"):
         terms.append("no jumping")
+    if fields.get("exclude"):
+        terms.append("without " + ", ".join(names.get(exercise_id, exercise_id) for exercise_id in fields["exclude"]))
     if fields.get("no_repeat"):
         terms.append("no repeats within a round")
     if fields.get("difficulty"):
@@ -383,16 +564,32 @@ def _wish_terms(fields: dict) -> list[str]:
     return terms
 
 
-def _text_sentences(wish: Wish) -> list[str]:
-    if wish.from_text is None:
+def _text_sentences(wish: Wish, names: dict[str, str]) -> list[str]:
+    """What the text was read as, and every part of it that did not count, with the reason."""
+    read = wish.from_text
+    if read is None:
         return []
-    if not wish.from_text:
-        return ["Nothing in the text was recognised."]
-    sentences = [f"From the text: {', '.join(_wish_terms(wish.from_text))}."]
+    sentences = (
+        [f"From the text: {', '.join(_wish_terms(read.fields, names))}."]
+        if read.fields
+        else ["Nothing in the text was recognised."]
+    )
     for field, asked, said in wish.overridden:
         sentences.append(
             f"The request's {field} ({_value_text(asked)}) was used instead of the text's ({_value_text(said)})."
         )
+    if read.repeated:
+        sentences.append(f"Said again differently, so not used (the first mention counts): {_quoted(read.repeated)}.")
+    if read.not_in_catalogue:
+        missing = ", ".join(f'"{said}" ({category})' for said, category in read.not_in_catalogue)
+        sentences.append(f"No such category in this catalogue: {missing}.")
+    if read.named:
+        sentences.append(
+            "Naming an exercise does not choose it (exercises follow the focus and level; put no/sans before a "
+            f"name to leave it out): {_quoted(said for said, _ in read.named)}."
+        )
+    if read.not_understood:
+        sentences.append(f"Not understood, so ignored: {_quoted(read.not_understood)}.")
     return sentences
 
 
@@ -400,34 +597,74 @@ def _value_text(value: object) -> str:
     return " or ".join(value) if isinstance(value, list) else str(value)
 
 
-def _format_sentence(wish: Wish, fmt: IntervalFormat) -> str:
-    source = {"request": "", "text": " (from the text)", "default": " (the default)"}[wish.intensity_source]
+def _default_length_sentences(wish: Wish) -> list[str]:
+    if wish.duration_source != "format":
+        return []
+    fmt = wish.format
+    standard = (
+        f"No length was asked, so the standard {fmt.name}: {fmt.default_rounds} rounds of {fmt.items_per_round} "
+        f"({fmt.work_seconds} s work / {fmt.rest_seconds} s rest, {fmt.round_rest_seconds} s between rounds), "
+        f"{_minutes_text(wish.target_seconds)} with the intro and outro."
+    )
+    return [standard]
+
+
+def _format_sentence(wish: Wish) -> str:
+    fmt = wish.format
+    if wish.format_source == "intensity":
+        source = {"request": "", "text": " (from the text)", "default": " (the default)"}[wish.intensity_source]
+        return (
+            f"Format: {fmt.name}, {fmt.work_seconds} s work / {fmt.rest_seconds} s rest for "
+            f"{wish.intensity} intensity{source}, because {fmt.reason}."
+        )
+    source = {"request": "", "text": " (from the text)", "format": f" (usual for {fmt.name})"}[wish.intensity_source]
     return (
-        f"Format: {fmt.name}, {fmt.work_seconds} s work / {fmt.rest_seconds} s rest for "
+        f"Format: {fmt.name} (from the text), {fmt.work_seconds} s work / {fmt.rest_seconds} s rest at "
         f"{wish.intensity} intensity{source}, because {fmt.reason}."
     )
 
 
-def _shape_sentence(shape: RoundShape, duration: int, target: int) -> str:
+def _shape_sentence(shape: RoundShape, duration: int, wish: Wish) -> str:
     rounds = "1 round" if shape.rounds == 1 else f"{shape.rounds} rounds"
     between = f" with {shape.round_rest_seconds} s rest between rounds" if shape.rounds > 1 else ""
+    asked = "the standard length" if wish.duration_source == "format" else "asked"
     return (
         f"{rounds} of {shape.items_per_round} exercise(s){between}: {_minutes_text(duration)} including the "
-        f"{INTRO_SECONDS} s intro and {OUTRO_SECONDS} s outro, for {_minutes_text(target)} asked."
+        f"{INTRO_SECONDS} s intro and {OUTRO_SECONDS} s outro, for {_minutes_text(wish.target_seconds)} {asked}."
     )
 
 
-def _filters_text(wish: Wish) -> str:
+def _filters_text(wish: Wish, level: Difficulty | None, names: dict[str, str]) -> str:
     filters = []
     if wish.focus:
         filters.append("in " + " or ".join(wish.focus))
     if wish.no_jump:
         filters.append("no jumping moves")
-    if wish.difficulty == DIFFICULTIES[0]:
-        filters.append(f"{wish.difficulty} level")
-    elif wish.difficulty:
-        filters.append(f"{wish.difficulty} level or easier")
+    if wish.exclude:
+        filters.append("without " + ", ".join(names.get(exercise_id, exercise_id) for exercise_id in wish.exclude))
+    if level == DIFFICULTIES[0]:
+        filters.append(f"{level} level")
+    elif level:
+        filters.append(f"{level} level or easier")
     return ", ".join(filters) if filters else "no filters"
+
+
+def _drew_sentence(wish: Wish, selection: Selection, with_clip: int, names: dict[str, str]) -> str:
+    filters = _filters_text(wish, selection.level, names)
+    return f"Drew from {len(selection.candidates)} of {with_clip} exercises with a clip ({filters})."
+
+
+def _widening_sentences(wish: Wish, selection: Selection) -> list[str]:
+    if selection.widened_from is None:
+        return []
+    asked = selection.widened_from
+    added = ", ".join(exercise.name for exercise in selection.candidates if exercise not in asked)
+    only = ", ".join(exercise.name for exercise in asked) or "none"
+    widened = (
+        f"Only {len(asked)} exercise(s) match at {wish.difficulty} level ({only}), so the level was widened to "
+        f"{selection.level} for variety, adding {added}."
+    )
+    return [widened]
 
 
 def _exercise_sentences(wish: Wish, chosen: list[ExerciseRecord], available: int) -> list[str]:

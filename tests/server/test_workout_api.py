@@ -11,7 +11,8 @@ from server.config import Settings
 
 @pytest.fixture(scope="module")
 def client(new_data_dir):
-    with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as test_client:
+    settings = Settings(data_dir=new_data_dir(), warm_clips=False, rate_limit_per_minute=0)  # more than a burst here
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 
@@ -77,3 +78,36 @@ def test_a_body_over_64_kb_is_a_413(client):
         "/api/generate-training", content=b"{" + b" " * (70 * 1024) + b"}", headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes", "allowed"),
+    [
+        ("45 min full body strength no burpees", 45, {"squat", "lunge", "push_up", "jumping_jack"}),
+        ("séance de 20 minutes pour les jambes, sans saut, débutant", 20, {"squat", "lunge"}),
+        ("20 min low-impact legs, beginner", 20, {"squat", "lunge"}),
+    ],
+)
+def test_the_sentences_of_issue_15_are_understood_in_english_and_french(client, text, minutes, allowed):
+    response = client.post("/api/generate-training", json={"text": text, "seed": 5})
+    assert response.status_code in (200, 201), response.text
+    body = response.json()
+    assert abs(body["summary"]["total_seconds"] - minutes * 60) <= 0.05 * minutes * 60
+    used = {item["exercise_id"] for item in body["plan"]["items"]}
+    assert used <= allowed and len(used) >= 2  # nothing excluded, and no single exercise repeated throughout
+    assert not any(line.startswith("Not understood") for line in body["explanation"])
+
+
+def test_a_format_without_a_length_gets_its_standard_length(client):
+    response = client.post("/api/generate-training", json={"text": "Tabata abs"})
+    assert response.status_code in (200, 201), response.text
+    body = response.json()
+    assert body["summary"]["total_seconds"] == 3 + 4 * 230 + 3 * 60 + 4  # four 4-minute Tabata blocks
+    assert {(item["work_seconds"], item["rest_seconds"]) for item in body["plan"]["items"]} == {(20, 10)}
+    assert any("standard Tabata" in line for line in body["explanation"])
+
+
+def test_words_the_server_did_not_understand_are_named_in_the_explanation(client):
+    response = client.post("/api/generate-training", json={"text": "20 min de yoga pour les jambes, sans pompes"})
+    assert response.status_code in (200, 201), response.text
+    assert 'Not understood, so ignored: "yoga", "sans pompes".' in response.json()["explanation"]
