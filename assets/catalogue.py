@@ -60,12 +60,15 @@ class Exercise:
     height: int
     alpha: bool
     codec: str
+    name_fr: str | None = None
+    """The French name French screens draw; None: they draw `name`."""
 
     def public(self) -> dict[str, object]:
         """The API view: no server paths."""
         return {
             "id": self.id,
             "name": self.name,
+            "name_fr": self.name_fr,
             "category": self.category,
             "difficulty": self.difficulty,
             "jump": self.jump,
@@ -120,6 +123,7 @@ class Catalogue:
 
 def exercise_from_entry(entry: dict, clips_dir: Path) -> Exercise:
     try:
+        name_fr = entry.get("name_fr")  # absent from catalogues written before names had a French form
         return Exercise(
             id=str(entry["id"]),
             name=str(entry["name"]),
@@ -134,6 +138,7 @@ def exercise_from_entry(entry: dict, clips_dir: Path) -> Exercise:
             height=int(entry["height"]),
             alpha=bool(entry["alpha"]),
             codec=str(entry["codec"]),
+            name_fr=None if name_fr is None else str(name_fr),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise CatalogueError(f"bad catalogue entry {entry!r}: {error}") from error

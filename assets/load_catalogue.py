@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from assets.catalogue import CatalogueError, Exercise, file_version, load_catalogue
-from assets.records import SAMPLE_CATEGORIES, ClipInfo, ExerciseRecord
+from assets.records import SAMPLE_CATEGORIES, SAMPLE_FRENCH_NAMES, ClipInfo, ExerciseRecord
 from assets.repository import (
     Repository,
     RepositoryError,
@@ -61,6 +61,7 @@ def record_from_exercise(exercise: Exercise, clips_dir: Path) -> ExerciseRecord:
         jump=exercise.jump,
         categories=tuple(sorted(SAMPLE_CATEGORIES.get(exercise.id, (exercise.category,)))),
         clip=clip,
+        name_fr=exercise.name_fr or SAMPLE_FRENCH_NAMES.get(exercise.id),
     )
 
 

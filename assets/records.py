@@ -22,6 +22,16 @@ SAMPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "plank": ("core",),
     "burpee": ("cardio", "full_body"),
 }
+# French names of the sample library: written into its catalogue.json, and used when loading a catalogue.json
+# written before names had a French form (migration 0002 gives them to sample rows stored before then).
+SAMPLE_FRENCH_NAMES: dict[str, str] = {
+    "squat": "Squat",
+    "jumping_jack": "Jumping jack",
+    "push_up": "Pompe",
+    "lunge": "Fente",
+    "plank": "Gainage (planche)",
+    "burpee": "Burpee",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class ExerciseRecord:
     categories: tuple[str, ...]  # sorted, distinct category ids, 1..8 of them
     description: str = ""  # 0..500 chars
     clip: ClipInfo | None = None  # None until a clip is uploaded
+    name_fr: str | None = None  # 1..80 chars: what French screens draw; None: they draw `name`
 
 
 @dataclass(frozen=True)

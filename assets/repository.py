@@ -199,12 +199,20 @@ CLIP_COLUMNS = (
     "clip_duration_seconds",
     "clip_size_bytes",
 )
-EXERCISE_COLUMNS = ("id", "name", "description", "difficulty", "jump", *CLIP_COLUMNS)
+EXERCISE_COLUMNS = ("id", "name", "name_fr", "description", "difficulty", "jump", *CLIP_COLUMNS)
 
 
 def exercise_values(record: ExerciseRecord) -> tuple[Any, ...]:
     """Column values in EXERCISE_COLUMNS order."""
-    return (record.id, record.name, record.description, record.difficulty, record.jump, *clip_values(record.clip))
+    return (
+        record.id,
+        record.name,
+        record.name_fr,
+        record.description,
+        record.difficulty,
+        record.jump,
+        *clip_values(record.clip),
+    )
 
 
 def record_from_row(row: Row, categories: Iterable[str]) -> ExerciseRecord:
@@ -231,4 +239,5 @@ def record_from_row(row: Row, categories: Iterable[str]) -> ExerciseRecord:
         categories=tuple(sorted(categories)),
         description=row["description"],
         clip=clip,
+        name_fr=row["name_fr"],
     )

@@ -33,6 +33,7 @@ from assets.framemark import draw_frame_mark
 from assets.library import MUSIC_DIR
 from assets.music import generate_music
 from assets.probe import ClipInfo, ClipProbeError, probe_clip
+from assets.records import SAMPLE_FRENCH_NAMES
 
 H264 = "h264"
 PRORES = "prores"
@@ -229,6 +230,7 @@ def catalogue_entry(sample: SampleExercise, info: ClipInfo) -> dict[str, object]
     return {
         "id": sample.id,
         "name": sample.name,
+        "name_fr": SAMPLE_FRENCH_NAMES[sample.id],
         "category": sample.category,
         "difficulty": sample.difficulty,
         "jump": sample.jump,

@@ -9,13 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from playlists.media import DEFAULT_SEGMENT_SECONDS, MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS
 
 Intensity = Literal["low", "medium", "high"]
+Language = Literal["en", "fr"]
+"""The language of every burned-in text (captions, counters, exercise names)."""
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+DEFAULT_LANGUAGE: Language = "en"
 
 INTENSITY_SPEED: dict[str, Fraction] = {
     "low": Fraction(4, 5),
@@ -66,6 +70,19 @@ class Plan(BaseModel):
     music: str | None = Field(default=None, max_length=MAX_ID_CHARS, pattern=EXERCISE_ID_PATTERN)
     """Id of a background music track from the assets, looped under the cues; none by default."""
     segment_seconds: float = Field(default=DEFAULT_SEGMENT_SECONDS, ge=MIN_SEGMENT_SECONDS, le=MAX_SEGMENT_SECONDS)
+    language: Language = Field(
+        default=DEFAULT_LANGUAGE, description="Language of the burned-in text: English (default) or French."
+    )
+
+    @model_serializer(mode="wrap")
+    def _default_language_unwritten(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Plans posted before plans had a language are stored, and their segments cached, under an id
+        # hashed from a canonical form without this field: English stays unwritten so those ids (and the
+        # plan documents) stay what they were, and "en" spelled out gets the same id as left out.
+        document = handler(self)
+        if document.get("language") == DEFAULT_LANGUAGE:
+            del document["language"]
+        return document
 
     @model_validator(mode="after")
     def _one_speed_source(self) -> Plan:
@@ -115,7 +132,7 @@ class Plan(BaseModel):
 
 
 def canonical_json(plan: Plan) -> str:
-    """One spelling per plan: defaults filled in, keys sorted, no whitespace."""
+    """One spelling per plan: defaults filled in (except the default language), keys sorted, no whitespace."""
     return json.dumps(plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from functools import cached_property
 
 from playlists.media import OUTPUT_FPS
-from playlists.plan import INTRO_SECONDS, OUTRO_SECONDS, Plan
+from playlists.plan import DEFAULT_LANGUAGE, INTRO_SECONDS, OUTRO_SECONDS, Language, Plan
 
 
 class BlockKind(str, Enum):
@@ -52,6 +52,8 @@ class Timeline:
     blocks: tuple[Block, ...]
     rounds: int
     items_per_round: int
+    language: Language = DEFAULT_LANGUAGE
+    """What the burned-in text is written in."""
 
     @property
     def total_frames(self) -> int:
@@ -109,4 +111,6 @@ def compile_plan(plan: Plan, fps: int = OUTPUT_FPS) -> Timeline:
                 between = plan.rest_between_rounds_seconds or 0
                 add(BlockKind.REST, between, round_no, index, items[0].exercise_id)
     add(BlockKind.OUTRO, OUTRO_SECONDS, plan.rounds, last_item, None)
-    return Timeline(fps=fps, blocks=tuple(blocks), rounds=plan.rounds, items_per_round=len(items))
+    return Timeline(
+        fps=fps, blocks=tuple(blocks), rounds=plan.rounds, items_per_round=len(items), language=plan.language
+    )

@@ -8,20 +8,24 @@ Layout, at 1280x720 and scaled with the picture height: the countdown at top
 right, the exercise name and "Round r/R · Exercise i/N" at bottom left above a
 whole-workout progress bar; rest, intro and closing screens put their words in
 the middle. The top-left corner stays clear for the clips' frame-index mark.
+The words are the plan's language's (`segmenter.captions`).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from playlists.plan import DEFAULT_LANGUAGE, LANGUAGES, Language
 from playlists.timeline import BlockKind
+from segmenter.captions import CAPTIONS
 from segmenter.frames import unpack_yuv420p
 from segmenter.spec import FrameRun, SegmentSpec
-from segmenter.text import SPRITE_CACHE_SIZE, Mask, fitting_size, text_box, text_sprite
+from segmenter.text import SPRITE_CACHE_SIZE, Mask, Typeface, fitting_size, text_box, text_sprite
 
 REFERENCE_HEIGHT = 720
 MARGIN = 36
@@ -85,6 +89,7 @@ class OverlayState:
     frame: int
     total_frames: int
     fps: int
+    language: Language = DEFAULT_LANGUAGE
 
 
 def overlay_state(spec: SegmentSpec, run: FrameRun, frame: int) -> OverlayState:
@@ -105,6 +110,7 @@ def overlay_state(spec: SegmentSpec, run: FrameRun, frame: int) -> OverlayState:
         frame=frame,
         total_frames=spec.total_frames,
         fps=spec.fps,
+        language=spec.language,
     )
 
 
@@ -119,10 +125,11 @@ class Text:
     size: int
     x: int
     y: int
+    face: Typeface = Typeface.EMBEDDED
 
     @property
     def box(self) -> tuple[int, int, int, int]:
-        width, height = text_box(self.text, self.size)
+        width, height = text_box(self.text, self.size, self.face)
         return self.x, self.y, width, height
 
 
@@ -149,10 +156,10 @@ def even(value: float) -> int:
 
 
 class Layout:
-    """Positions in a picture of `width` x `height`, scaled from the 720-line reference."""
+    """Positions in a picture of `width` x `height`, scaled from the 720-line reference, of text in `face`."""
 
-    def __init__(self, width: int, height: int) -> None:
-        self.width, self.height = width, height
+    def __init__(self, width: int, height: int, face: Typeface = Typeface.EMBEDDED) -> None:
+        self.width, self.height, self.face = width, height, face
         self.scale = height / REFERENCE_HEIGHT
         self.margin = even(MARGIN * self.scale)
 
@@ -160,17 +167,18 @@ class Layout:
         return max(8, round(reference * self.scale))
 
     def fitted(self, text: str, reference: int) -> int:
-        return fitting_size(text, self.size(reference), self.width - 2 * self.margin)
+        return fitting_size(text, self.size(reference), self.width - 2 * self.margin, self.face)
 
     def top_right(self, text: str, reference: int) -> Text:
         size = self.size(reference)
-        width, _ = text_box(text, size)
-        return Text(text, size, even(self.width - self.margin - width), self.margin)
+        width, _ = text_box(text, size, self.face)
+        return Text(text, size, even(self.width - self.margin - width), self.margin, self.face)
 
     def centred(self, text: str, reference: int, centre_fraction: float) -> Text:
         size = self.fitted(text, reference)
-        width, height = text_box(text, size)
-        return Text(text, size, even((self.width - width) / 2), even(self.height * centre_fraction - height / 2))
+        width, height = text_box(text, size, self.face)
+        x, y = even((self.width - width) / 2), even(self.height * centre_fraction - height / 2)
+        return Text(text, size, x, y, self.face)
 
     def bar_top(self) -> int:
         return self.height - self.margin - even(BAR_HEIGHT * self.scale)
@@ -179,10 +187,10 @@ class Layout:
         """Lines stacked upwards from just above the progress bar."""
         placed, bottom = [], self.bar_top() - even(BAR_GAP * self.scale)
         for text, reference in reversed(lines):
-            size = fitting_size(text, self.size(reference), self.width // 2 - self.margin)
-            _, height = text_box(text, size)
+            size = fitting_size(text, self.size(reference), self.width // 2 - self.margin, self.face)
+            _, height = text_box(text, size, self.face)
             bottom -= height
-            placed.append(Text(text, size, self.margin, even(bottom)))
+            placed.append(Text(text, size, self.margin, even(bottom), self.face))
             bottom -= even(LINE_GAP * self.scale)
         return list(reversed(placed))
 
@@ -197,29 +205,30 @@ class Layout:
 
 
 def layout(state: OverlayState, width: int, height: int) -> list[Element]:
-    """The overlay's elements at one rendition size."""
-    at = Layout(width, height)
-    where = f"Round {state.round}/{state.rounds} · Exercise {state.item}/{state.items}"
+    """The overlay's elements at one rendition size, worded in the state's language."""
+    words = CAPTIONS[state.language]
+    at = Layout(width, height, words.typeface)
+    where = words.where(state.round, state.rounds, state.item, state.items)
     elements: list[Element] = []
     if state.kind is BlockKind.WORK:
         elements += [at.top_right(clock(state.seconds_left), SIZE_COUNTDOWN)]
         elements += at.bottom_left([(state.exercise or "", SIZE_TITLE), (where, SIZE_SUBTITLE)])
     elif state.kind is BlockKind.REST:
         elements += [at.top_right(clock(state.seconds_left), SIZE_COUNTDOWN)]
-        elements += [at.centred("Rest", SIZE_REST, 0.40), at.centred(f"Next: {state.exercise}", SIZE_NEXT, 0.60)]
+        next_up = words.next(state.exercise or "")
+        elements += [at.centred(words.rest, SIZE_REST, 0.40), at.centred(next_up, SIZE_NEXT, 0.60)]
         elements += at.bottom_left([(where, SIZE_SUBTITLE)])
     elif state.kind is BlockKind.INTRO:
         elements += [
-            at.centred("Get ready", SIZE_READY, 0.24),
+            at.centred(words.get_ready, SIZE_READY, 0.24),
             at.centred(str(state.seconds_left), SIZE_READY_DIGIT, 0.50),
-            at.centred(f"First: {state.exercise}", SIZE_FIRST, 0.76),
+            at.centred(words.first(state.exercise or ""), SIZE_FIRST, 0.76),
         ]
     else:
         total = clock(round(state.total_frames / state.fps))
-        rounds = f"{state.rounds} round{'s' if state.rounds != 1 else ''}"
         elements += [
-            at.centred("Workout complete", SIZE_DONE, 0.42),
-            at.centred(f"{total} · {rounds}", SIZE_DONE_DETAIL, 0.60),
+            at.centred(words.workout_complete, SIZE_DONE, 0.42),
+            at.centred(words.done(total, state.rounds), SIZE_DONE_DETAIL, 0.60),
         ]
     return elements + at.progress(state)
 
@@ -259,9 +268,9 @@ def layers_stamp(masks: list[tuple[Mask, Colour, float]]) -> Stamp:
 
 
 @functools.lru_cache(maxsize=SPRITE_CACHE_SIZE)
-def text_stamp(text: str, size: int) -> Stamp:
+def text_stamp(text: str, size: int, face: Typeface = Typeface.EMBEDDED) -> Stamp:
     """White text on a dark rim: the rim at OUTLINE_OPACITY, the fill opaque."""
-    sprite = text_sprite(text, size)
+    sprite = text_sprite(text, size, face)
     return layers_stamp([(sprite.outline, BLACK, OUTLINE_OPACITY), (sprite.fill, WHITE, 1.0)])
 
 
@@ -301,26 +310,29 @@ def draw_into(planes: tuple[np.ndarray, ...], elements: list[Element]) -> None:
                 stamp = box_stamp(element.width, element.height, element.colour, element.opacity)
                 apply(planes, element.x, element.y, stamp)
         else:
-            apply(planes, element.x, element.y, text_stamp(element.text, element.size))
+            apply(planes, element.x, element.y, text_stamp(element.text, element.size, element.face))
 
 
 WARM_SECONDS = 99
 """Countdowns up to this many seconds are rasterised at start-up."""
 
 
-def warm_stamps(width: int, height: int, exercise_names: list[str]) -> int:
+def warm_stamps(width: int, height: int, exercise_names: Mapping[Language, Iterable[str]]) -> int:
     """Rasterise the strings most segments draw (countdowns, intro digits, screen words,
-    exercise names), so a new plan's first segment does not pay for font work.
+    exercise names) in every language, so a new plan's first segment does not pay for font work.
 
+    `exercise_names` are the catalogue's names as each language's screens show them.
     Returns how many distinct text elements were visited.
     """
-    seen: set[tuple[str, int]] = set()
-    for kind in BlockKind:
-        for name in exercise_names or [""]:
-            for seconds_left in range(1, WARM_SECONDS + 1):
-                state = OverlayState(kind, seconds_left, name, 1, 1, 1, 1, 0, 1, 30)
-                for element in layout(state, width, height):
-                    if isinstance(element, Text) and (element.text, element.size) not in seen:
-                        seen.add((element.text, element.size))
-                        text_stamp(element.text, element.size)
+    seen: set[tuple[str, int, Typeface]] = set()
+    for language in LANGUAGES:
+        names = list(exercise_names.get(language, ())) or [""]
+        for kind in BlockKind:
+            for name in names:
+                for seconds_left in range(1, WARM_SECONDS + 1):
+                    state = OverlayState(kind, seconds_left, name, 1, 1, 1, 1, 0, 1, 30, language)
+                    for element in layout(state, width, height):
+                        if isinstance(element, Text) and (element.text, element.size, element.face) not in seen:
+                            seen.add((element.text, element.size, element.face))
+                            text_stamp(element.text, element.size, element.face)
     return len(seen)

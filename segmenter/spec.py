@@ -15,9 +15,11 @@ from fractions import Fraction
 from assets.catalogue import Exercise
 from playlists.cues import Cue, cues_between, timeline_cues
 from playlists.media import AAC_FRAME_SIZE, owned_aac_frames
+from playlists.plan import DEFAULT_LANGUAGE, Language
 from playlists.presentation import Presentation
 from playlists.renditions import Rendition
 from playlists.timeline import Block, BlockKind
+from segmenter.captions import exercise_name
 
 AAC_PREROLL_FRAMES = 8
 """AAC frames encoded before a segment's first one and then dropped: the encoder
@@ -47,7 +49,7 @@ class Container(StrEnum):
 
 @dataclass(frozen=True)
 class ClipRef:
-    """An exercise's clip, with the facts sampling needs, and its display name."""
+    """An exercise's clip, with the facts sampling needs, and its name as the plan's screens show it."""
 
     exercise_id: str
     name: str
@@ -59,11 +61,12 @@ class ClipRef:
     """Changes whenever the file does, so cached renders of an old clip are never reused."""
 
 
-def clip_ref_of(exercise: Exercise) -> ClipRef:
-    """The catalogue entry as the renderer sees it (stats the file: OSError if it is gone)."""
-    return ClipRef(
-        exercise.id, exercise.name, str(exercise.clip_path), exercise.fps, exercise.frames, exercise.clip_version()
-    )
+def clip_ref_of(exercise: Exercise, language: Language = DEFAULT_LANGUAGE) -> ClipRef:
+    """The catalogue entry as the renderer sees it, named in `language` (stats the file: OSError if it is gone).
+
+    The name is resolved here, not in the spec, so an English ClipRef is what it always was."""
+    name = exercise_name(exercise.name, exercise.name_fr, language)
+    return ClipRef(exercise.id, name, str(exercise.clip_path), exercise.fps, exercise.frames, exercise.clip_version())
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,9 @@ class SegmentSpec:
     music: MusicRef | None
     container: Container = Container.TS
     """Part of the spec (and so of the cache key): the two containers' bytes differ."""
+    language: Language = field(default=DEFAULT_LANGUAGE, repr=False)
+    """What the burned-in text is written in. Left out of the repr: `spec_key` adds it for every language
+    but English, so English segments keep the keys they were cached under before plans had a language."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "container", Container(self.container))  # "fmp4" keys like Container.FMP4
@@ -191,6 +197,7 @@ class SpecBuilder:
             cues=cues_between(self._cues, encoded_first, encoded_end),
             music=self.music,
             container=self.container,
+            language=timeline.language,
         )
 
     def key(self, index: int) -> str:
@@ -218,5 +225,10 @@ def spec_key(spec: SegmentSpec) -> str:
     The spec's repr spells out the timeline slice, the rendition and its encoder
     settings, and the clip and music content hashes, all plain data; local file
     paths are left out, so every node computes the same key for the same segment.
+    A language other than English is appended: the same plan in two languages
+    never shares a key (the clips' names alone may be the same in both).
     """
-    return hashlib.sha256(f"{RENDERER_VERSION}|{spec!r}".encode()).hexdigest()
+    identity = f"{RENDERER_VERSION}|{spec!r}"
+    if spec.language != DEFAULT_LANGUAGE:
+        identity += f"|language={spec.language}"
+    return hashlib.sha256(identity.encode()).hexdigest()

@@ -70,22 +70,33 @@ class InvalidExercise(ValueError):
         self.fields = fields
 
 
+WRITABLE_FIELDS = frozenset({"id", "name", "name_fr", "difficulty", "jump", "categories", "description"})
+
+
+def _name_problems(field: str, name: object) -> list[dict]:
+    """A name is drawn on the video: 1-80 characters once trimmed, no control characters."""
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
+        return [{"loc": [field], "msg": f"a name of 1-{MAX_NAME} characters", "type": "length"}]
+    if _control_characters(name):
+        return [{"loc": [field], "msg": "a name without control characters", "type": "control_characters"}]
+    return []
+
+
 def exercise_fields(document: object) -> dict:
-    """Validate an exercise's writable fields (id, name, difficulty, jump, categories, description)."""
+    """Validate an exercise's writable fields (id, name, name_fr, difficulty, jump, categories, description)."""
     if not isinstance(document, dict):
         raise InvalidExercise([{"loc": ["body"], "msg": "the body must be a JSON object", "type": "object_type"}])
     problems: list[dict] = []
-    unknown = sorted(set(document) - {"id", "name", "difficulty", "jump", "categories", "description"})
+    unknown = sorted(set(document) - WRITABLE_FIELDS)
     problems += [{"loc": [name], "msg": "unknown field", "type": "extra_forbidden"} for name in unknown]
-    exercise_id, name = document.get("id"), document.get("name")
+    exercise_id, name, name_fr = document.get("id"), document.get("name"), document.get("name_fr")
     if not isinstance(exercise_id, str) or not re.fullmatch(EXERCISE_ID_PATTERN, exercise_id):
         problems.append(
             {"loc": ["id"], "msg": "1-64 of a-z, 0-9 and _, starting with a letter or digit", "type": "pattern"}
         )
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
-        problems.append({"loc": ["name"], "msg": f"a name of 1-{MAX_NAME} characters", "type": "length"})
-    elif _control_characters(name):
-        problems.append({"loc": ["name"], "msg": "a name without control characters", "type": "control_characters"})
+    problems += _name_problems("name", name)
+    if name_fr is not None:  # optional: without it French screens draw the English name
+        problems += _name_problems("name_fr", name_fr)
     if document.get("difficulty") not in DIFFICULTIES:
         problems.append({"loc": ["difficulty"], "msg": f"one of {', '.join(DIFFICULTIES)}", "type": "enum"})
     if not isinstance(document.get("jump"), bool):
@@ -115,6 +126,7 @@ def exercise_fields(document: object) -> dict:
     return {
         "id": exercise_id,
         "name": name.strip(),
+        "name_fr": None if name_fr is None else name_fr.strip(),
         "difficulty": document["difficulty"],
         "jump": document["jump"],
         "categories": tuple(sorted(categories)),
@@ -128,6 +140,7 @@ def public_record(record: ExerciseRecord) -> dict:
     return {
         "id": record.id,
         "name": record.name,
+        "name_fr": record.name_fr,
         "description": record.description,
         "difficulty": record.difficulty,
         "jump": record.jump,
@@ -164,6 +177,7 @@ def runtime_exercise(record: ExerciseRecord, clip: ClipInfo, clip_path: Path) ->
         height=clip.height,
         alpha=clip.alpha,
         codec=clip.codec,
+        name_fr=record.name_fr,
     )
 
 

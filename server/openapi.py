@@ -347,6 +347,12 @@ EXERCISE_FIELDS_SCHEMA = {
     "properties": {
         "id": {"type": "string", "pattern": EXERCISE_ID_PATTERN},
         "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
+        "name_fr": {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": MAX_NAME,
+            "description": "the name French plans draw (null or absent: they draw `name`)",
+        },
         "difficulty": {"type": "string", "enum": list(DIFFICULTIES)},
         "jump": {"type": "boolean"},
         "categories": {

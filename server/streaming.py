@@ -27,10 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from assets.catalogue import Catalogue, UnknownExercise
 from assets.repository import ConstraintViolation
-from playlists.plan import Plan, canonical_json, plan_id
+from playlists.plan import DEFAULT_LANGUAGE, LANGUAGES, Language, Plan, canonical_json, plan_id
 from playlists.presentation import TS, Presentation, build_presentation
 from playlists.renditions import Rendition
 from segmenter.cache import SegmentCache
+from segmenter.captions import exercise_name
 from segmenter.cmaf import init_segment
 from segmenter.codecs import codecs_attribute
 from segmenter.frames import ClipDecodeError, FrameLibrary
@@ -47,6 +48,7 @@ from segmenter.spec import (
     SpecBuilder,
     clip_ref_of,
 )
+from segmenter.text import FontUnavailable
 from server.errors import (
     ApiError,
     ClipUnavailable,
@@ -152,9 +154,13 @@ class StreamingService:
         return plan
 
     def _warm(self) -> None:
-        names = [exercise.name for exercise in self.catalogue.list()]
+        exercises = self.catalogue.list()
+        names = {language: [exercise_name(e.name, e.name_fr, language) for e in exercises] for language in LANGUAGES}
         start = self.renditions[0]  # font work first: it is quick and every first segment needs it
-        warm_stamps(start.width, start.height, names)
+        try:
+            warm_stamps(start.width, start.height, names)
+        except FontUnavailable:  # segments in that language will answer render_failed; keep preparing clips
+            log.exception("overlay text cannot be drawn")
         for exercise_id, rendition in self.warm_plan():
             if self._stop_warming.is_set():
                 return
@@ -226,9 +232,10 @@ class StreamingService:
         self.rendition(presentation, rendition_name)
         return presentation.media_playlist(container).render()
 
-    def clip_ref(self, exercise_id: str) -> ClipRef:
+    def clip_ref(self, exercise_id: str, language: Language = DEFAULT_LANGUAGE) -> ClipRef:
+        """The exercise's clip, named as a screen in `language` shows it."""
         try:
-            return clip_ref_of(self.catalogue.get(exercise_id))
+            return clip_ref_of(self.catalogue.get(exercise_id), language)
         except UnknownExercise:  # its clip failed the catalogue's check, or the exercise was deleted since
             raise ClipUnavailable(f"exercise {exercise_id!r} has no playable clip at the moment") from None
         except OSError as error:
@@ -247,7 +254,8 @@ class StreamingService:
             raise ClipUnavailable(f"music track {track_id!r} is missing: {error.strerror}") from error
 
     def clip_refs(self, presentation: Presentation) -> dict[str, ClipRef]:
-        return {exercise_id: self.clip_ref(exercise_id) for exercise_id in set(presentation.plan.exercise_ids())}
+        plan = presentation.plan
+        return {exercise_id: self.clip_ref(exercise_id, plan.language) for exercise_id in set(plan.exercise_ids())}
 
     def spec_builder(self, presentation: Presentation, rendition: Rendition, container: str = TS) -> SpecBuilder:
         """The presentation's spec builder for the clip and music files as they are now.

@@ -222,6 +222,7 @@ const builder = {
     $("round-rest").value = plan.rest_between_rounds_seconds ?? "";
     $("intensity").value = plan.intensity || "medium";
     $("music").value = plan.music || "";
+    if (plan.language) $("language").value = plan.language; // a plan without one keeps the chosen language
     this.render();
   },
 
@@ -232,6 +233,7 @@ const builder = {
       items: this.items.map((item) => ({ ...item })),
       rounds: number($("rounds").value),
       intensity: $("intensity").value,
+      language: $("language").value, // of the burned-in text; "en" gets the same plan id as leaving it out
     };
     if ($("round-rest").value.trim() !== "") plan.rest_between_rounds_seconds = number($("round-rest").value);
     if ($("music").value) plan.music = $("music").value;
@@ -314,7 +316,10 @@ const builder = {
       if (first === "items" && Number.isInteger(index)) {
         input = $("plan-items").children[index]?.querySelector(`[data-field="${name}"]`) ?? $("plan-items").children[index];
       } else {
-        input = { rounds: $("rounds"), rest_between_rounds_seconds: $("round-rest"), intensity: $("intensity"), music: $("music") }[first];
+        input = {
+          rounds: $("rounds"), rest_between_rounds_seconds: $("round-rest"), intensity: $("intensity"), music: $("music"),
+          language: $("language"),
+        }[first];
       }
       input?.setAttribute("aria-invalid", "true");
     }

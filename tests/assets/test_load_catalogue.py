@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from assets.catalogue import file_version, load_catalogue
+from assets.catalogue import CATALOGUE_FILE, file_version, load_catalogue
 from assets.load_catalogue import LoadReport, load_records, records_from_catalogue
-from assets.records import SAMPLE_CATEGORIES, ExerciseRecord
+from assets.records import SAMPLE_CATEGORIES, SAMPLE_FRENCH_NAMES, ExerciseRecord
 from assets.repository import Repository
 from tests.assets.repository_backends import Backend, backend_for, scratch_postgres_database, sqlite_backend
 from tests.conftest import data_dir_with_samples
@@ -42,6 +44,7 @@ def test_records_carry_the_catalogue_and_the_clip_file_facts(sample_clips_dir: P
         entry = catalogue.get(record.id)
         assert record.categories == tuple(sorted(SAMPLE_CATEGORIES[record.id]))
         assert (record.name, record.difficulty, record.jump) == (entry.name, entry.difficulty, entry.jump)
+        assert record.name_fr == entry.name_fr == SAMPLE_FRENCH_NAMES[record.id]
         clip = record.clip
         assert clip is not None
         assert clip.key == entry.clip_path.name
@@ -52,6 +55,18 @@ def test_records_carry_the_catalogue_and_the_clip_file_facts(sample_clips_dir: P
         assert clip.duration_seconds == pytest.approx(entry.loop_seconds, abs=1e-6)
         assert (clip.fps, clip.frames, clip.width, clip.height) == (entry.fps, entry.frames, entry.width, entry.height)
         assert (clip.alpha, clip.codec) == (entry.alpha, entry.codec)
+
+
+def test_a_catalogue_written_before_french_names_still_loads_them(sample_clips_dir: Path, tmp_path: Path) -> None:
+    clips_dir = tmp_path / "exercises"
+    shutil.copytree(sample_clips_dir, clips_dir)
+    document = json.loads((clips_dir / CATALOGUE_FILE).read_text())
+    for entry in document["exercises"]:
+        del entry["name_fr"]
+    (clips_dir / CATALOGUE_FILE).write_text(json.dumps(document))
+    assert all(exercise.name_fr is None for exercise in load_catalogue(clips_dir).exercises.values())
+    records = records_from_catalogue(clips_dir)
+    assert {record.id: record.name_fr for record in records} == SAMPLE_FRENCH_NAMES
 
 
 def test_loading_stores_every_sample_exercise_and_reloading_changes_nothing(

@@ -107,6 +107,11 @@ async def migrate(repository: Repository) -> list[str]:
     return await repository.migrate()
 
 
+def next_migration(name: str, dialect: str) -> str:
+    """The name of a migration numbered just after the real ones, e.g. "0003_exercise_notes"."""
+    return f"{load_migrations(dialect)[-1].version + 1:04d}_{name}"
+
+
 def migrations_with_extra(tmp_path: Path, backend: Backend, file_name: str, sql: str) -> Path:
     """A copy of the real migrations for the backend's dialect plus one more file."""
     root = tmp_path / "migrations"
@@ -146,24 +151,49 @@ def test_concurrent_migrations_apply_each_file_once(backend: Backend) -> None:
 
 
 def test_a_new_migration_file_is_applied_alone(backend: Backend, tmp_path: Path) -> None:
-    root = migrations_with_extra(tmp_path, backend, "0002_exercise_notes.sql", "CREATE TABLE exercise_notes (id TEXT);")
+    name = next_migration("exercise_notes", backend.name)
+    root = migrations_with_extra(tmp_path, backend, f"{name}.sql", "CREATE TABLE exercise_notes (id TEXT);")
 
     backend.run(migrate, migrate=False)
     extended = Backend(backend.name, backend.location, lambda: backend.open(migrations_root=root))
-    assert extended.run(migrate, migrate=False) == ["0002_exercise_notes"]
+    assert extended.run(migrate, migrate=False) == [name]
     assert "exercise_notes" in tables_of(backend)
 
 
 def test_a_failing_migration_leaves_the_database_as_it_was(backend: Backend, tmp_path: Path) -> None:
     broken = "CREATE TABLE half_done (id TEXT);\nINSERT INTO missing_table VALUES (1);\n"
-    root = migrations_with_extra(tmp_path, backend, "0002_broken.sql", broken)
+    name = next_migration("broken", backend.name)
+    root = migrations_with_extra(tmp_path, backend, f"{name}.sql", broken)
     failing = Backend(backend.name, backend.location, lambda: backend.open(migrations_root=root))
 
-    with pytest.raises(MigrationError, match="0002_broken"):
+    with pytest.raises(MigrationError, match=name):
         failing.run(migrate, migrate=False)
     # Everything pending ran in one transaction: not even 0001 or the history table remain.
     assert tables_of(backend).isdisjoint(EXPECTED_TABLES | {"half_done"})
     assert backend.run(migrate, migrate=False) == migration_names(backend.name)
+
+
+def test_french_names_reach_the_sample_exercises_stored_before_they_existed(backend: Backend, tmp_path: Path) -> None:
+    """0002 adds exercises.name_fr, filled in for sample exercises that still have their sample names."""
+    first = load_migrations(backend.name)[0]
+    (tmp_path / "first" / backend.name).mkdir(parents=True)
+    (tmp_path / "first" / backend.name / f"{first.name}.sql").write_text(first.sql)
+    before = Backend(backend.name, backend.location, lambda: backend.open(migrations_root=tmp_path / "first"))
+    assert before.run(migrate, migrate=False) == [first.name]
+    stored = (
+        "INSERT INTO exercises (id, name, difficulty, jump) VALUES ('push_up', 'Push-up', 'beginner', false),"
+        " ('plank', 'Side plank', 'beginner', false), ('high_knees', 'High knees', 'beginner', true)"
+    )
+    if backend.name == "sqlite":
+        with contextlib.closing(sqlite3.connect(backend.location)) as connection, connection:
+            connection.execute(stored)
+    else:
+        postgres_execute(backend.location, stored)
+
+    assert backend.run(migrate, migrate=False) == migration_names(backend.name)[1:]
+    query = "SELECT id, name_fr FROM exercises ORDER BY id"
+    # A renamed sample (plank) and an exercise of the admin's own keep no French name: English is drawn.
+    assert inspect(backend, query, query) == [("high_knees", None), ("plank", None), ("push_up", "Pompe")]
 
 
 def test_a_database_migrated_by_newer_code_is_refused(backend: Backend) -> None:

@@ -48,8 +48,9 @@ def exercise(
     categories: tuple[str, ...] = ("legs",),
     description: str = "",
     clip: ClipInfo | None = CLIP,
+    name_fr: str | None = None,
 ) -> ExerciseRecord:
-    return ExerciseRecord(exercise_id, name, difficulty, jump, categories, description, clip)
+    return ExerciseRecord(exercise_id, name, difficulty, jump, categories, description, clip, name_fr)
 
 
 def plan_id(number: int) -> str:
@@ -90,8 +91,9 @@ def test_put_exercise_reports_created_then_replaced(backend: Backend) -> None:
         exercise(name="Übung “quoted”", description="Knees over toes — 😀", jump=True, categories=("legs", "power")),
         exercise(clip=None),
         exercise(clip=dataclasses.replace(CLIP, fps=Fraction(25), alpha=False, duration_seconds=2.4)),
+        exercise("push_up", "Push-up", name_fr="Pompe « claquée » à genoux"),
     ],
-    ids=["unicode-and-clip", "no-clip", "integral-fps"],
+    ids=["unicode-and-clip", "no-clip", "integral-fps", "french-name"],
 )
 def test_get_exercise_returns_every_field_as_stored(backend: Backend, record: ExerciseRecord) -> None:
     async def body(repository: Repository) -> ExerciseRecord | None:
@@ -99,6 +101,19 @@ def test_get_exercise_returns_every_field_as_stored(backend: Backend, record: Ex
         return await repository.get_exercise(record.id)
 
     assert backend.run(body) == record
+
+
+def test_a_french_name_round_trips_and_can_be_changed_or_removed(backend: Backend) -> None:
+    async def body(repository: Repository) -> list[str | None]:
+        names = []
+        for name_fr in ("Fente", "Fente avant", None):
+            await repository.put_exercise(exercise("lunge", "Lunge", name_fr=name_fr))
+            stored = await repository.get_exercise("lunge")
+            assert stored is not None
+            names.append(stored.name_fr)
+        return names
+
+    assert backend.run(body) == ["Fente", "Fente avant", None]
 
 
 def test_get_exercise_of_an_unknown_id_is_none(backend: Backend) -> None:
@@ -346,6 +361,9 @@ INVALID_EXERCISES = {
     "name-empty": exercise(name=""),
     "name-blank": exercise(name="   "),
     "name-too-long": exercise(name="n" * 81),
+    "name-fr-empty": exercise(name_fr=""),
+    "name-fr-blank": exercise(name_fr="   "),
+    "name-fr-too-long": exercise(name_fr="é" * 81),
     "description-too-long": exercise(description="d" * 501),
     "difficulty-unknown": exercise(difficulty="expert"),
     "category-bad-id": exercise(categories=("Legs",)),

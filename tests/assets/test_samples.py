@@ -26,6 +26,14 @@ PROMISED = {
     "plank": ("Plank", "core", "beginner", False, 1920, 1080, 30, 90, True, "prores", "plank.mov"),
     "burpee": ("Burpee", "full_body", "advanced", True, 1280, 720, 60, 180, False, "h264", "burpee.mp4"),
 }
+FRENCH_NAMES = {
+    "squat": "Squat",
+    "jumping_jack": "Jumping jack",
+    "push_up": "Pompe",
+    "lunge": "Fente",
+    "plank": "Gainage (planche)",
+    "burpee": "Burpee",
+}
 ALPHA_IDS = [key for key, promised in PROMISED.items() if promised[8]]
 GROUND_CONTACT = 0.01
 """A joint this close to y = 0 (figure units) touches the floor."""
@@ -60,6 +68,7 @@ def test_catalogue_entries_keep_their_promises(library: tuple[Path, dict[str, di
         assert entry == {
             "id": exercise_id,
             "name": name,
+            "name_fr": FRENCH_NAMES[exercise_id],
             "category": category,
             "difficulty": difficulty,
             "jump": jump,

@@ -2,9 +2,10 @@
 
 `web_page_walkthrough.mjs` drives the page and prints a JSON report; this test
 runs it with a bounded timeout (killing Chromium's whole process tree) and
-judges the report: thumbnails decoded, the builder's plan is what was posted,
-the stream advanced through hls.js on MediaSource, the generator filled the
-builder, and a phone-sized screen neither scrolls sideways nor has small buttons.
+judges the report: thumbnails decoded, the builder's plan is what was posted
+(in English, then in French), the stream advanced through hls.js on MediaSource,
+the generator filled the builder, and a phone-sized screen neither scrolls
+sideways nor has small buttons.
 """
 
 from __future__ import annotations
@@ -114,6 +115,14 @@ def test_the_builder_posts_what_the_user_set(report):
     assert [item["exercise_id"] for item in plan["items"]] == [second, first]
     assert all((item["work_seconds"], item["rest_seconds"]) == (6, 3) for item in plan["items"])
     assert plan["intensity"] == "high" and plan["rounds"] == 1
+
+
+def test_choosing_francais_posts_the_same_workout_in_french(report):
+    english, french = report["postedPlan"], report["french"]["plan"]
+    assert english.get("language", "en") == "en"  # English is the default, left out of the stored plan
+    assert french["language"] == "fr"
+    assert {key: value for key, value in french.items() if key != "language"} == english
+    assert report["french"]["playlistUrl"] != report["playback"]["playlistUrl"]  # another plan id
 
 
 def test_a_refused_plan_shows_each_offending_field_and_marks_its_input(report):

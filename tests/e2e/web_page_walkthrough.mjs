@@ -3,10 +3,11 @@
 //   node tests/e2e/web_page_walkthrough.mjs <base-url> <screenshot-dir>
 //
 // Desktop: the catalogue's thumbnails load, two exercises are added, given 6 s work / 3 s rest (after
-// a refused 0 s, whose 422 is shown), reordered, set to high intensity, started, and played until the video has advanced 3 s; then a
-// sentence fills the builder. Phone (390x844): the page fits the width and its buttons are touch
-// sized. Without hls.js (its URL answering 404) the page falls back to the browser's own HLS or
-// explains what to install. Screenshots go to <screenshot-dir> and, when HLS_SCREENSHOT_DIR is set, there too.
+// a refused 0 s, whose 422 is shown), reordered, set to high intensity, started, and played until the video has advanced 3 s;
+// then Français is chosen and the workout started again (a French plan is posted); then a sentence fills
+// the builder. Phone (390x844): the page fits the width and its buttons are touch sized. Without hls.js
+// (its URL answering 404) the page falls back to the browser's own HLS or explains what to install.
+// Screenshots go to <screenshot-dir> and, when HLS_SCREENSHOT_DIR is set, there too.
 // The test (test_web_page.py) judges the report; this script only records what happened.
 
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -90,6 +91,13 @@ async function thumbnailsLoaded(page) {
   return page.$$eval("#exercise-list img", (all) => all.map((img) => ({ src: img.currentSrc, width: img.naturalWidth })));
 }
 
+/** The stored plan behind a playlist URL the page shows, as the server keeps it. */
+const postedPlan = (page, playlistUrl) =>
+  page.evaluate(async (url) => {
+    const id = url.split("/hls/")[1].split("/")[0];
+    return (await (await fetch(`/api/plans/${id}`)).json()).plan;
+  }, playlistUrl);
+
 const planOrder = (page) => page.$$eval("#plan-items li", (items) => items.map((item) => item.dataset.exerciseId));
 
 async function desktop(browser) {
@@ -155,12 +163,20 @@ async function desktop(browser) {
       fmp4Url: document.querySelector("#fmp4-url").value,
     };
   });
-  report.postedPlan = await page.evaluate(async (url) => {
-    const id = url.split("/hls/")[1].split("/")[0];
-    return (await (await fetch(`/api/plans/${id}`)).json()).plan;
-  }, report.playback.playlistUrl);
+  report.postedPlan = await postedPlan(page, report.playback.playlistUrl);
   step("played");
   await screenshot(page, "web-page.png", true);
+
+  await page.selectOption("#language", "fr");
+  await page.click("#start");
+  await page.waitForFunction(
+    (previous) => document.querySelector("#playlist-url").value !== previous,
+    report.playback.playlistUrl,
+    { timeout: WAIT_MS },
+  );
+  const frenchUrl = await page.locator("#playlist-url").inputValue();
+  report.french = { playlistUrl: frenchUrl, plan: await postedPlan(page, frenchUrl) };
+  step("french");
 
   await page.fill("#generator-text", SENTENCE);
   await page.click("#generator-submit");

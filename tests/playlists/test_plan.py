@@ -1,11 +1,14 @@
+import json
 from fractions import Fraction
 
 import pytest
 from pydantic import ValidationError
 
 from playlists.plan import (
+    DEFAULT_LANGUAGE,
     INTENSITY_SPEED,
     INTRO_SECONDS,
+    LANGUAGES,
     MAX_PLAN_SECONDS,
     OUTRO_SECONDS,
     Plan,
@@ -84,6 +87,9 @@ def test_unknown_fields_are_rejected_with_their_location():
         ({"items": [{"work_seconds": 10}]}, ("items", 0, "exercise_id")),
         ({"items": [{"exercise_id": "squat", "work_seconds": 10, "speed": 3}]}, ("items", 0, "speed")),
         ({"music": "../../etc/passwd"}, ("music",)),
+        ({"language": "de"}, ("language",)),
+        ({"language": "FR"}, ("language",)),
+        ({"language": None}, ("language",)),
     ],
 )
 def test_impossible_values_are_rejected_where_they_are(change, location):
@@ -123,3 +129,35 @@ def test_an_item_speed_overrides_the_plan_speed_for_that_item_only():
 def test_music_is_off_unless_named():
     assert Plan.model_validate(BASIC).music is None
     assert Plan.model_validate(dict(BASIC, music="groove")).music == "groove"
+
+
+BASIC_ID = "77283363484766ef4327"
+"""BASIC's id before plans had a language: stored plans and their cached segments are filed under it."""
+BASIC_CANONICAL = (
+    '{"intensity":"medium","items":[{"exercise_id":"squat","rest_seconds":20,"speed":null,"work_seconds":40},'
+    '{"exercise_id":"push_up","rest_seconds":15,"speed":null,"work_seconds":30}],"music":null,'
+    '"rest_between_rounds_seconds":60,"rounds":3,"segment_seconds":4.0,"speed":null}'
+)
+
+
+def test_a_plan_without_a_language_keeps_its_id_and_canonical_form():
+    plan = Plan.model_validate(BASIC)
+    assert plan.language == DEFAULT_LANGUAGE == "en"
+    assert canonical_json(plan) == BASIC_CANONICAL
+    assert plan_id(plan) == BASIC_ID
+    assert "language" not in plan.model_dump(mode="json")  # the plan document, as the API answers it
+
+
+def test_english_spelled_out_is_the_same_plan_as_english_left_out():
+    assert plan_id(Plan.model_validate(dict(BASIC, language="en"))) == BASIC_ID
+
+
+def test_french_is_part_of_the_plan_and_of_its_id():
+    plan = Plan.model_validate(dict(BASIC, language="fr"))
+    assert plan.language == "fr" and json.loads(canonical_json(plan))["language"] == "fr"
+    assert plan_id(plan) != BASIC_ID
+    assert Plan.model_validate(json.loads(canonical_json(plan))) == plan  # a stored plan reads back the same
+
+
+def test_the_languages_are_english_and_french():
+    assert LANGUAGES == ("en", "fr")

@@ -93,3 +93,9 @@ def test_blocks_between_are_exactly_the_blocks_showing_a_frame_of_the_span():
         for end in range(first + 1, timeline.total_frames + 1, 11):
             expected = tuple(b for b in timeline.blocks if max(b.start_frame, first) < min(b.end_frame, end))
             assert timeline.blocks_between(first, end) == expected
+
+
+def test_the_plans_language_reaches_the_timeline_and_leaves_the_blocks_alone():
+    english, french = compile_plan(plan()), compile_plan(plan(language="fr"))
+    assert (english.language, french.language) == ("en", "fr")
+    assert english.blocks == french.blocks

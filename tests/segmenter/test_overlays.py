@@ -11,7 +11,7 @@ import pytest
 
 from assets.catalogue import load_catalogue
 from assets.framemark import mark_box
-from playlists.plan import Plan
+from playlists.plan import LANGUAGES, Plan
 from playlists.presentation import build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS, Rendition
 from playlists.timeline import BlockKind
@@ -22,14 +22,17 @@ from segmenter.text import text_box
 from segmenter.video import segment_pictures
 
 SIZES = [(640, 360), (960, 540), (1280, 720), (1920, 1080)]
-LONG_NAME = "Alternating Dumbbell Shoulder Press"
+LONG_NAME = {
+    "en": "Alternating Dumbbell Shoulder Press",
+    "fr": "Élévations latérales « Y » à genoux, çà et là",  # accented capitals, guillemets, cedilla
+}
 
 
-def worst_case(kind: BlockKind) -> OverlayState:
+def worst_case(kind: BlockKind, language: str = "en") -> OverlayState:
     return OverlayState(
         kind,
         seconds_left=3599,
-        exercise=LONG_NAME,
+        exercise=LONG_NAME[language],
         round=20,
         rounds=20,
         item=200,
@@ -37,6 +40,7 @@ def worst_case(kind: BlockKind) -> OverlayState:
         frame=100,
         total_frames=432_000,
         fps=30,
+        language=language,
     )
 
 
@@ -46,10 +50,11 @@ def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
     return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize(("width", "height"), SIZES)
 @pytest.mark.parametrize("kind", list(BlockKind))
-def test_layout_fits_the_frame_without_overlaps_or_covering_the_frame_mark(kind, width, height):
-    elements = layout(worst_case(kind), width, height)
+def test_layout_fits_the_frame_without_overlaps_or_covering_the_frame_mark(kind, width, height, language):
+    elements = layout(worst_case(kind, language), width, height)
     texts = [e for e in elements if isinstance(e, Text)]
     assert texts, "every screen says something"
     for element in elements:
@@ -63,15 +68,16 @@ def test_layout_fits_the_frame_without_overlaps_or_covering_the_frame_mark(kind,
         assert not any(overlaps(text.box, bar.box) for bar in bars), text
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", list(BlockKind))
-def test_text_stays_readable_at_360p(kind):
+def test_text_stays_readable_at_360p(kind, language):
     """The smallest text at 640x360 is at least 16 px tall (about 11 px capitals)."""
-    texts = [e for e in layout(worst_case(kind), 640, 360) if isinstance(e, Text)]
-    assert min(text_box(t.text, t.size)[1] for t in texts) >= 16
+    texts = [e for e in layout(worst_case(kind, language), 640, 360) if isinstance(e, Text)]
+    assert min(text_box(t.text, t.size, t.face)[1] for t in texts) >= 16
 
 
 def test_countdown_rounds_up_so_it_reads_zero_only_after_the_interval():
-    spec_like = type("S", (), {"fps": 30, "items_per_round": 3, "rounds": 2, "total_frames": 9000})
+    spec_like = type("S", (), {"fps": 30, "items_per_round": 3, "rounds": 2, "total_frames": 9000, "language": "en"})
     run = type(
         "R",
         (),
@@ -93,7 +99,7 @@ def test_countdown_rounds_up_so_it_reads_zero_only_after_the_interval():
 
 
 def test_a_rest_announces_the_next_exercise_and_wraps_to_the_next_round():
-    spec_like = type("S", (), {"fps": 30, "items_per_round": 3, "rounds": 2, "total_frames": 9000})
+    spec_like = type("S", (), {"fps": 30, "items_per_round": 3, "rounds": 2, "total_frames": 9000, "language": "en"})
     run = type(
         "R",
         (),
@@ -196,12 +202,17 @@ def test_a_folded_text_stamp_is_within_one_level_of_blending_rim_then_fill():
 def test_warming_rasterises_the_countdowns_and_names_a_first_segment_draws():
     from segmenter.overlays import text_stamp, warm_stamps
 
-    assert warm_stamps(640, 360, ["Squat"]) > 100
+    assert warm_stamps(640, 360, {"en": ["Push-up"], "fr": ["Pompe"]}) > 200
     before = text_stamp.cache_info()
-    state = OverlayState(BlockKind.WORK, 37, "Squat", 1, 1, 1, 1, 0, 1, 30)
-    texts = [e for e in layout(state, 640, 360) if isinstance(e, Text)]
-    countdown_and_name = [t for t in texts if t.text in ("0:37", "Squat")]
-    for text in countdown_and_name:
-        text_stamp(text.text, text.size)
-    assert len(countdown_and_name) == 2
-    assert text_stamp.cache_info().hits - before.hits == 2
+    drawn = []
+    for state in (
+        OverlayState(BlockKind.WORK, 37, "Push-up", 1, 1, 1, 1, 0, 1, 30),
+        OverlayState(BlockKind.WORK, 37, "Pompe", 1, 1, 1, 1, 0, 1, 30, "fr"),
+        OverlayState(BlockKind.INTRO, 3, "Pompe", 1, 1, 1, 1, 0, 1, 30, "fr"),
+    ):
+        texts = [e for e in layout(state, 640, 360) if isinstance(e, Text)]
+        drawn += [t for t in texts if t.text in ("0:37", "Push-up", "Pompe", "Préparez-vous")]
+    for text in drawn:
+        text_stamp(text.text, text.size, text.face)
+    assert len(drawn) == 5  # the countdown and the name in each language, and the French "Get ready"
+    assert text_stamp.cache_info().hits - before.hits == 5

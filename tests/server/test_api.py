@@ -24,6 +24,8 @@ PLAN = {
     "rest_between_rounds_seconds": 5,
     "intensity": "high",
 }
+PLAN_ID = "01ec2becf9ce10f96421"
+"""PLAN's id since it was first posted, before plans had a language."""
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +106,40 @@ def test_unknown_exercise_is_a_422_naming_the_item(client):
     assert response.status_code == 422
     (field,) = response.json()["fields"]
     assert field["loc"] == ["items", 1, "exercise_id"] and "moonwalk" in field["msg"]
+
+
+@pytest.fixture(scope="module")
+def language_client(new_data_dir):
+    """A server of its own: these tests post plans beyond the shared client's rate-limit burst."""
+    with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as test_client:
+        yield test_client
+
+
+def test_an_unknown_language_is_a_422_naming_the_field(language_client):
+    response = language_client.post("/api/plans", json=dict(PLAN, language="de"))
+    assert response.status_code == 422
+    assert [f["loc"] for f in response.json()["fields"]] == [["language"]]
+
+
+def test_a_plan_without_a_language_is_english_and_keeps_its_id_and_document(language_client):
+    left_out = language_client.post("/api/plans", json=PLAN).json()
+    spelled_out = language_client.post("/api/plans", json=dict(PLAN, language="en"))
+    assert spelled_out.status_code == 200 and spelled_out.json()["id"] == left_out["id"]
+    assert left_out["id"] == PLAN_ID
+    assert "language" not in left_out["plan"]  # the document stored before plans had a language
+
+
+def test_a_french_plan_is_another_plan_with_its_own_segments(language_client):
+    client = language_client
+    french = client.post("/api/plans", json=dict(PLAN, language="fr"))
+    assert french.status_code == 201, french.text
+    assert french.json()["plan"]["language"] == "fr" and french.json()["id"] != PLAN_ID
+    assert client.get(f"/api/plans/{french.json()['id']}").json()["plan"]["language"] == "fr"
+    english_segment = client.get(f"/hls/{PLAN_ID}/360p/0.ts")
+    french_segment = client.get(f"/hls/{french.json()['id']}/360p/0.ts")
+    assert english_segment.status_code == french_segment.status_code == 200
+    assert french_segment.headers["etag"] != english_segment.headers["etag"]
+    assert french_segment.content != english_segment.content  # "Préparez-vous", not "Get ready"
 
 
 def test_music_tracks_are_listed_and_plans_may_name_one(client):

@@ -112,12 +112,52 @@ def test_an_invalid_exercise_is_a_422_naming_each_field(client):
     assert {("id",), ("difficulty",), ("categories",), ("extra",)} <= named
 
 
-@pytest.mark.parametrize("field, text", [("name", "Squat\u0000"), ("name", "Line\nbreak"), ("description", "nul \u0000 here")])
+@pytest.mark.parametrize(
+    "field, text",
+    [("name", "Squat\u0000"), ("name", "Line\nbreak"), ("name_fr", "Pompe\u0007"), ("description", "nul \u0000 here")],
+)
 def test_control_characters_are_a_422_not_a_database_error(client, field, text):
     """Found by the API fuzzer: a NUL passed the length check, then broke SQLite's CHECK (500)."""
     response = client.post("/api/exercises", json=dict(NEW_EXERCISE, id="ctrl_chars", **{field: text}), headers=ADMIN)
     assert response.status_code == 422, response.text
     assert [f["loc"] for f in response.json()["fields"]] == [[field]]
+
+
+def test_the_sample_exercises_have_their_french_names(client):
+    names = {e["id"]: (e["name"], e["name_fr"]) for e in client.get("/api/exercises").json()["exercises"]}
+    assert names["push_up"] == ("Push-up", "Pompe")
+    assert names["plank"] == ("Plank", "Gainage (planche)")
+    assert names["lunge"] == ("Lunge", "Fente")
+    assert names["jumping_jack"] == ("Jumping Jack", "Jumping jack")
+
+
+@pytest.mark.parametrize("name_fr", ["", "   ", "é" * 81, 42, ["Pompe"]])
+def test_a_french_name_follows_the_rules_of_a_name(client, name_fr):
+    response = client.post("/api/exercises", json=dict(NEW_EXERCISE, id="bad_french", name_fr=name_fr), headers=ADMIN)
+    assert response.status_code == 422, response.text
+    assert [f["loc"] for f in response.json()["fields"]] == [["name_fr"]]
+
+
+def test_a_french_name_round_trips_and_french_screens_fall_back_to_english_without_one(client, clip_file):
+    service = client.app.state.service
+    document = dict(NEW_EXERCISE, id="knee_lift", name="Knee lift")
+    created = client.post("/api/exercises", json=document, headers=ADMIN)
+    assert created.status_code == 201 and created.json()["name_fr"] is None
+    upload = client.put(
+        "/api/exercises/knee_lift/clip", content=clip_file.read_bytes(), headers={**ADMIN, "Content-Type": "video/mp4"}
+    )
+    assert upload.status_code == 200, upload.text
+    assert service.clip_ref("knee_lift", "fr").name == "Knee lift"  # no French name: the English one is drawn
+
+    named = client.put("/api/exercises/knee_lift", json=dict(document, name_fr="  Montée de genou  "), headers=ADMIN)
+    assert named.status_code == 200 and named.json()["name_fr"] == "Montée de genou"
+    assert client.get("/api/exercises/knee_lift").json()["name_fr"] == "Montée de genou"
+    assert service.clip_ref("knee_lift", "fr").name == "Montée de genou"
+    assert service.clip_ref("knee_lift").name == "Knee lift"
+
+    cleared = client.put("/api/exercises/knee_lift", json=dict(document, name_fr=None), headers=ADMIN)
+    assert cleared.status_code == 200 and cleared.json()["name_fr"] is None
+    assert client.delete("/api/exercises/knee_lift", headers=ADMIN).status_code == 204
 
 
 def test_a_description_keeps_its_line_breaks(client):

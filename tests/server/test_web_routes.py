@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,15 @@ def test_the_page_is_html_that_loads_its_script_and_style_from_this_server(clien
     assert '<script type="module" src="/static/app.js"></script>' in html
     assert '<link rel="stylesheet" href="/static/style.css">' in html
     assert "<script>" not in html and " style=" not in html  # nothing inline for the CSP to block
+
+
+def test_the_builder_offers_the_on_screen_languages_and_posts_the_choice(client):
+    html = client.get("/").text
+    select = re.search(r'<select id="language">(.*?)</select>', html, re.DOTALL)
+    assert select, "the builder has a language choice"
+    options = re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', select.group(1))
+    assert options == [("en", "English"), ("fr", "Français")]
+    assert 'language: $("language").value' in client.get("/static/app.js").text  # sent with the plan
 
 
 @pytest.mark.parametrize(("name", "media_type"), sorted(STATIC_FILES.items()))
