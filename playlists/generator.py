@@ -18,15 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from assets.records import CATEGORY_ID_PATTERN, DIFFICULTIES, ExerciseRecord
 from playlists.plan import (
     DEFAULT_INTENSITY,
+    DEFAULT_LANGUAGE,
     INTRO_SECONDS,
     MAX_ITEMS,
     MAX_PLAN_SECONDS,
     MAX_ROUNDS,
     OUTRO_SECONDS,
     Intensity,
+    Language,
     Plan,
 )
-from playlists.request_text import CatalogueTerms, ReadText, parse_request_text
+from playlists.request_text import CatalogueTerms, ReadText, parse_request_text, text_language
 
 Difficulty = Literal["beginner", "intermediate", "advanced"]
 """The levels of `assets.records.DIFFICULTIES`, easiest first."""
@@ -168,6 +170,9 @@ class GenerateRequest(BaseModel):
     text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     """Free text in English or French, e.g. "20 min low-impact legs, beginner", "Tabata abdos" (see
     `playlists.request_text`)."""
+    language: Language | None = None
+    """The plan's on-screen language; by default the text's own (a French request gets French screens),
+    else English."""
 
     @model_validator(mode="after")
     def _length_stated_somewhere(self) -> GenerateRequest:
@@ -241,6 +246,7 @@ def catalogue_terms(exercises: list[ExerciseRecord]) -> CatalogueTerms:
     return CatalogueTerms.of(
         (category for exercise in exercises for category in exercise.categories),
         {exercise.id: exercise.name for exercise in exercises},
+        {exercise.id: (exercise.name_fr,) for exercise in exercises if exercise.name_fr},
     )
 
 
@@ -520,6 +526,9 @@ def generate(request: GenerateRequest, exercises: list[ExerciseRecord]) -> Gener
         "rest_between_rounds_seconds": shape.round_rest_seconds,
         "intensity": wish.intensity,
     }
+    language, language_sentence = _screen_language(request)
+    if language != DEFAULT_LANGUAGE:
+        document["language"] = language
     duration = Plan.model_validate(document).total_seconds()
     explanation = [
         *_text_sentences(wish, names),
@@ -529,8 +538,25 @@ def generate(request: GenerateRequest, exercises: list[ExerciseRecord]) -> Gener
         _drew_sentence(wish, selection, with_clip, names),
         *_widening_sentences(wish, selection),
         *_exercise_sentences(wish, chosen, len(candidates)),
+        *language_sentence,
     ]
     return Generated(plan=document, explanation=explanation, duration_seconds=duration)
+
+
+LANGUAGE_NAMES: dict[Language, str] = {"en": "English", "fr": "French"}
+
+
+def _screen_language(request: GenerateRequest) -> tuple[Language, list[str]]:
+    """The plan's on-screen language and, when it is not English, a sentence saying why."""
+    if request.language is not None:
+        language = request.language
+        why = "as asked"
+    else:
+        language = (text_language(request.text) if request.text else None) or DEFAULT_LANGUAGE
+        why = "the request is written in it"
+    if language == DEFAULT_LANGUAGE:
+        return language, []
+    return language, [f"On-screen text in {LANGUAGE_NAMES[language]}: {why}."]
 
 
 def _minutes_text(seconds: float) -> str:

@@ -22,11 +22,14 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from playlists.plan import Language
 from playlists.vocabulary import (
     DIFFICULTY_WORDS,
     ELISIONS,
+    ENGLISH_MARKERS,
     FOCUS_SYNONYMS,
     FORMAT_WORDS,
+    FRENCH_MARKERS,
     FRENCH_ONE,
     INTENSITY_WORDS,
     LIST_JOINERS,
@@ -97,10 +100,17 @@ class CatalogueTerms:
     categories: frozenset[str]
     exercises: dict[str, str] = field(default_factory=dict)
     """Exercise id -> display name."""
+    other_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Exercise id -> its names in other languages (the catalogue's French name), understood as well."""
 
     @classmethod
-    def of(cls, categories: Iterable[str], exercises: dict[str, str] | None = None) -> CatalogueTerms:
-        return cls(frozenset(categories), dict(exercises or {}))
+    def of(
+        cls,
+        categories: Iterable[str],
+        exercises: dict[str, str] | None = None,
+        other_names: dict[str, tuple[str, ...]] | None = None,
+    ) -> CatalogueTerms:
+        return cls(frozenset(categories), dict(exercises or {}), dict(other_names or {}))
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,17 @@ class ReadText:
 PhraseTable = dict[tuple[str, ...], list[tuple[str, object]]]
 
 
+def text_language(text: str) -> Language | None:
+    """"fr" or "en" when the text's own words say which (vocabulary.FRENCH_MARKERS / ENGLISH_MARKERS), else
+    None: "séance de 20 minutes pour les jambes" is French, "Tabata abdos" could be either."""
+    words = [token.word for token in tokenise(text)]
+    french = sum(word in FRENCH_MARKERS for word in words)
+    english = sum(word in ENGLISH_MARKERS for word in words)
+    if french == english:
+        return None
+    return "fr" if french > english else "en"
+
+
 def parse_request_text(text: str, terms: CatalogueTerms) -> ReadText:
     """Read `text` against the fixed vocabulary and the catalogue's `terms`; never raises."""
     tokens = tokenise(text)
@@ -135,7 +156,7 @@ def parse_request_text(text: str, terms: CatalogueTerms) -> ReadText:
         used[span.start : span.stop] = [True] * len(span)
 
     phrases = _phrase_table(terms.categories)
-    names = _name_table(terms.exercises)
+    names = _name_table(terms.exercises, terms.other_names)
     negations = _negations()
     index = 0
     while index < len(words):
@@ -409,11 +430,13 @@ def _singular(spelled: str) -> str:
     return spelled[:-1] if spelled.endswith("s") and len(spelled) > 3 else spelled
 
 
-def _name_table(exercises: dict[str, str]) -> PhraseTable:
-    """Every way of writing each exercise's name or id (singular or plural, words joined or apart)."""
+def _name_table(exercises: dict[str, str], other_names: dict[str, tuple[str, ...]] | None = None) -> PhraseTable:
+    """Every way of writing each exercise's name (in any language the catalogue gives) or id (singular or
+    plural, words joined or apart)."""
     table: PhraseTable = {}
     for exercise_id in sorted(exercises):
-        for spelling in (exercises[exercise_id], exercise_id.replace("_", " ")):
+        spellings = (exercises[exercise_id], *(other_names or {}).get(exercise_id, ()), exercise_id.replace("_", " "))
+        for spelling in spellings:
             for variant in _name_variants(_words(spelling)):
                 table.setdefault(variant, []).append(("exercise", exercise_id))
     return table

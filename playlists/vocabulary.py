@@ -319,6 +319,17 @@ FRENCH_STOP_WORDS = """
     axe axee cible ciblee pendant durant environ
 """
 STOP_WORDS: frozenset[str] = frozenset((ENGLISH_STOP_WORDS + FRENCH_STOP_WORDS).split())
+FRENCH_MARKERS: frozenset[str] = (frozenset(FRENCH_STOP_WORDS.split()) - frozenset(ENGLISH_STOP_WORDS.split())) | frozenset(
+    """sans pas jambes abdos gainage haut corps entier saut sauts debutant debutante debutants intermediaire
+    avance avancee confirme doux douce modere moderee heure heures demi quart fractionne minute""".split()
+)
+"""Folded words that only a French request uses: with more of them than of ENGLISH_MARKERS, the text is
+French, and a generated plan is drawn in French unless the request names a language."""
+ENGLISH_MARKERS: frozenset[str] = (frozenset(ENGLISH_STOP_WORDS.split()) - frozenset(FRENCH_STOP_WORDS.split())) | frozenset(
+    """no without legs abs core upper body full beginner intermediate advanced easy moderate hard hour hours
+    half quarter jumping jump jumps low impact""".split()
+)
+"""Folded words that only an English request uses (see FRENCH_MARKERS)."""
 """Words that carry no request by themselves, never reported as "not understood" (already folded: no accents)."""
 
 ELISIONS: frozenset[str] = frozenset({"c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu"})

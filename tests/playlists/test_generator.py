@@ -7,7 +7,7 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from assets.records import DIFFICULTIES, SAMPLE_CATEGORIES, ClipInfo, ExerciseRecord
+from assets.records import DIFFICULTIES, SAMPLE_CATEGORIES, SAMPLE_FRENCH_NAMES, ClipInfo, ExerciseRecord
 from assets.samples import SAMPLE_EXERCISES
 from playlists.generator import (
     FORMATS,
@@ -405,6 +405,7 @@ SAMPLE_LIBRARY = [
         jump=sample.jump,
         categories=tuple(sorted(SAMPLE_CATEGORIES[sample.id])),
         clip=CLIP,
+        name_fr=SAMPLE_FRENCH_NAMES[sample.id],
     )
     for sample in SAMPLE_EXERCISES
 ]
@@ -761,3 +762,37 @@ def test_every_length_from_5_to_240_minutes_is_met_within_tolerance_in_every_nam
         assert {(item["work_seconds"], item["rest_seconds"]) for item in generated.plan["items"]} == {
             (fmt.work_seconds, fmt.rest_seconds)
         }
+
+
+# On-screen language ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["séance de 20 minutes pour les jambes", "20 min jambes, sans saut, débutant", "Tabata abdos"]
+)
+def test_a_request_written_in_french_gets_french_screens(text):
+    generated = generate(request(text=text), SAMPLE_LIBRARY)
+    assert generated.plan["language"] == "fr"
+    assert "On-screen text in French: the request is written in it." in generated.explanation
+
+
+@pytest.mark.parametrize("text", ["20 min low-impact legs, beginner", "Tabata abs", "Tabata"])
+def test_an_english_or_undecided_request_keeps_english_screens(text):
+    generated = generate(request(text=text), SAMPLE_LIBRARY)
+    assert "language" not in generated.plan  # English is the plan's default and is left unwritten
+    assert not any("On-screen text" in sentence for sentence in generated.explanation)
+
+
+def test_an_explicit_language_wins_over_the_texts():
+    assert "language" not in generate(request(text="séance de 20 minutes", language="en"), SAMPLE_LIBRARY).plan
+    generated = generate(request(text="20 min legs", language="fr"), SAMPLE_LIBRARY)
+    assert generated.plan["language"] == "fr"
+    assert "On-screen text in French: as asked." in generated.explanation
+
+
+@pytest.mark.parametrize("text", ["20 minutes sans pompes", "20 min sans les fentes"])
+def test_an_exercise_is_left_out_by_its_french_catalogue_name(text):
+    left_out = {"pompes": "push_up", "fentes": "lunge"}[text.split()[-1]]
+    generated = generate(request(text=text), SAMPLE_LIBRARY)
+    assert left_out not in ids(generated)
+    assert not any("not understood" in sentence.lower() for sentence in generated.explanation), generated.explanation
