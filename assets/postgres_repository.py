@@ -215,8 +215,10 @@ class PostgresRepository:
             conditions.append("NOT e.jump")
         if query.text:
             pattern = parameter(contains_pattern(query.text))
+            # The French name too: a person searching the catalogue in French finds "Pompe".
             conditions.append(
                 f"(lower(e.name) LIKE lower({pattern}) ESCAPE '\\'"
+                f" OR lower(e.name_fr) LIKE lower({pattern}) ESCAPE '\\'"
                 f" OR lower(e.description) LIKE lower({pattern}) ESCAPE '\\')"
             )
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""

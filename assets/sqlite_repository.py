@@ -184,10 +184,12 @@ class SqliteRepository:
             conditions.append("e.jump = 0")
         if query.text:
             fold = CASE_FOLD_FUNCTION
+            # The French name too: a person searching the catalogue in French finds "Pompe".
             conditions.append(
-                f"({fold}(e.name) LIKE {fold}(?) ESCAPE '\\' OR {fold}(e.description) LIKE {fold}(?) ESCAPE '\\')"
+                f"({fold}(e.name) LIKE {fold}(?) ESCAPE '\\' OR {fold}(e.name_fr) LIKE {fold}(?) ESCAPE '\\'"
+                f" OR {fold}(e.description) LIKE {fold}(?) ESCAPE '\\')"
             )
-            arguments += [contains_pattern(query.text)] * 2
+            arguments += [contains_pattern(query.text)] * 3
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
         def work(connection: sqlite3.Connection) -> ExercisePage:

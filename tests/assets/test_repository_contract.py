@@ -209,6 +209,15 @@ def test_find_exercises_text_search_folds_non_ascii_case(backend: Backend) -> No
     assert backend.run(body) == ["uebung"]
 
 
+def test_find_exercises_text_search_finds_an_exercise_by_its_french_name(backend: Backend) -> None:
+    async def body(repository: Repository) -> list[str]:
+        await repository.put_exercise(exercise("push_up", "Push-up", name_fr="Pompe"))
+        await repository.put_exercise(exercise("squat", "Squat"))  # no French name: NULL never matches
+        return [record.id for record in (await repository.find_exercises(ExerciseQuery(text="POMPE"))).items]
+
+    assert backend.run(body) == ["push_up"]
+
+
 def test_find_exercises_pages_in_name_order_with_the_total_before_paging(backend: Backend) -> None:
     names = [("b", "banana"), ("a2", "Apple"), ("a1", "Apple"), ("c", "cherry"), ("d", "Date"), ("e", "elder")]
 
