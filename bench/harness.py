@@ -1,4 +1,5 @@
-"""Start the real server (`python -m server`) for a benchmark and read its memory."""
+"""Start the real server (`python -m server`) for a benchmark and read its memory (the whole process
+tree's unreclaimable memory, as a container limit sees it: `bench.process_memory`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.process_memory import PeakSampler, tree_unreclaimable_mib
+
 REPO = Path(__file__).resolve().parent.parent
 PREPARE_TIMEOUT_SECONDS = 300.0
 
@@ -28,6 +31,7 @@ def free_port() -> int:
 class RunningServer:
     process: subprocess.Popen[bytes]
     base: str
+    sampler: PeakSampler
 
     def health(self) -> dict:
         return httpx.get(self.base + "/health", timeout=10).json()
@@ -35,12 +39,14 @@ class RunningServer:
     def renders(self) -> int:
         return int(self.health()["segments_rendered"])
 
-    def peak_rss_mib(self) -> float:
-        """VmHWM: the most resident memory the process has had since it started."""
-        return _status_kib(self.process.pid, "VmHWM") / 1024
+    def peak_memory_mib(self) -> float:
+        """The most unreclaimable memory (Pss_Anon + Pss_Shmem) of the server and its render processes
+        seen since it started, sampled every 0.2 s."""
+        self.sampler.sample()
+        return self.sampler.peak_mib
 
-    def rss_mib(self) -> float:
-        return _status_kib(self.process.pid, "VmRSS") / 1024
+    def memory_mib(self) -> float:
+        return tree_unreclaimable_mib(self.process.pid)
 
     def wait_until_idle(self, quiet_seconds: float = 1.0) -> None:
         """Until the render count stops moving (look-ahead of earlier requests finished)."""
@@ -51,13 +57,6 @@ class RunningServer:
             if now == last:
                 return
             last = now
-
-
-def _status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"/proc/{pid}/status has no {field}")
 
 
 @contextmanager
@@ -80,16 +79,15 @@ def running_server(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    server = RunningServer(process, f"http://127.0.0.1:{port}")
+    server = RunningServer(process, f"http://127.0.0.1:{port}", PeakSampler(process.pid).start())
     try:
         deadline = time.monotonic() + prepare_timeout
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the server exited with {process.returncode} while starting")
             try:
-                health = server.health()
-                if health["clips_prepared"] >= health["clips_total"]:
-                    break
+                if httpx.get(server.base + "/ready", timeout=10).status_code == 200:
+                    break  # render processes running, clips prepared
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
@@ -97,6 +95,7 @@ def running_server(
             time.sleep(0.2)
         yield server
     finally:
+        server.sampler.stop()
         process.terminate()
         try:
             process.wait(timeout=30)

@@ -10,7 +10,7 @@ or:  python bench/run.py [--json out.json] [--seek-anchor] [--player-seconds 48]
 4. seek                    cold request for the segment at minute 30 of a 45-minute plan
 5. cache hits              100 concurrent wrk clients on ~1 MB segments; anchor: nginx, same files
 6. concurrency             simulated real-time players on distinct plans; 200 players on one plan
-7. memory                  peak RSS of the server through (6), default budgets
+7. memory                  peak unreclaimable memory of the server and its render processes through (6)
 
 This machine is shared and noisy: compare each figure with its anchor, not
 with last week's absolute numbers.
@@ -47,7 +47,7 @@ from playlists.plan import Plan
 from playlists.presentation import Presentation, build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
 from playlists.timeline import BlockKind
-from segmenter.frames import FrameLibrary
+from segmenter.frame_store import FrameStore
 from segmenter.render import render_segment
 from segmenter.spec import SegmentSpec, build_segment_spec, clip_ref_of
 from segmenter.video import configure_video_stream, video_frames
@@ -102,7 +102,7 @@ def bare_encode_seconds(frames: list[av.VideoFrame]) -> float:
 
 def efficiency(presentation: Presentation, catalogue: Catalogue, repeat: int) -> dict:
     specs = specs_of(presentation, catalogue)
-    library = FrameLibrary(4 << 30)
+    library = FrameStore(4 << 30)
     out = {}
     for kind in (BlockKind.INTRO, BlockKind.WORK, BlockKind.REST):
         # the intro is segment 0 (3 s); for work and rest, a whole 4 s segment of one block
@@ -127,7 +127,7 @@ def efficiency(presentation: Presentation, catalogue: Catalogue, repeat: int) ->
 # 2. throughput ---------------------------------------------------------------------------------
 
 
-def render_all(specs: list[SegmentSpec], library: FrameLibrary, workers: int) -> float:
+def render_all(specs: list[SegmentSpec], library: FrameStore, workers: int) -> float:
     started = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
         sizes = list(pool.map(lambda spec: len(render_segment(spec, library)), specs))
@@ -137,8 +137,8 @@ def render_all(specs: list[SegmentSpec], library: FrameLibrary, workers: int) ->
 
 def throughput(presentation: Presentation, catalogue: Catalogue, workers: int) -> dict:
     specs = specs_of(presentation, catalogue)
-    cold = render_all(specs, FrameLibrary(4 << 30), workers)  # includes decoding every clip once
-    warm_library = FrameLibrary(4 << 30)
+    cold = render_all(specs, FrameStore(4 << 30), workers)  # includes decoding every clip once
+    warm_library = FrameStore(4 << 30)
     for spec in specs[:: max(1, len(specs) // 12)]:
         render_segment(spec, warm_library)
     warm = render_all(specs, warm_library, workers)
@@ -252,7 +252,7 @@ def concurrency(server: RunningServer, player_seconds: float, start: int, step: 
         result = asyncio.run(crowd(server.base, distinct_plans(count, trial), player_seconds, ramp_seconds=8))
         trial += 1
         ok = result.missed == 0 and not result.errors
-        trials.append(asdict(result) | {"ok": ok, "rss_mib": server.rss_mib()})
+        trials.append(asdict(result) | {"ok": ok, "memory_mib": server.memory_mib()})
         print(
             f"  {count} players: missed {result.missed}, worst lateness {result.worst_lateness:.2f} s, "
             f"retries {result.retries}, startup median {result.startup_median:.2f} s",
@@ -384,7 +384,7 @@ def table(r: dict) -> str:
             "",
             "each rendered once",
         ),
-        ("7. peak RSS of the server through (6), default budgets", f"{mem:.0f} MiB", "", "", "<= 1536 MiB"),
+        ("7. peak unreclaimable memory (process tree) through (6)", f"{mem:.0f} MiB", "", "", "<= 1536 MiB"),
     ]
     lines = ["| figure | this server | anchor | ratio | goal |", "|---|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
@@ -458,7 +458,7 @@ def main() -> int:
                 results["concurrency"] = concurrency(
                     server, args.player_seconds, args.players_from, args.players_step, args.players_max
                 )
-                results["memory_peak_mib"] = server.peak_rss_mib()
+                results["memory_peak_mib"] = server.peak_memory_mib()
                 save()
                 print(f"6. {args.crowd} players on one plan ...", flush=True)
                 results["one_plan"] = one_plan_crowd(server, args.crowd, ramp_seconds=20)

@@ -9,10 +9,10 @@ What runs, all against one server started as users start it (bench/harness.py, d
   fifth player watches 360p, the rest 720p. Players on one plan trail each other, so most of their
   segments are cache hits and the plans' leading players keep the renderer busy.
 - every `--burst-every` seconds, `--burst-size` concurrent POST /api/plans of plans never seen before.
-- every `--sample-every` seconds, the server's VmRSS and its caches' bytes (from /health).
+- every `--sample-every` seconds, the unreclaimable memory of the server's process tree (Pss_Anon + Pss_Shmem) and its caches' bytes (from /health).
 
-It prints requests by kind and status, unexpected 5xx, missed player deadlines, RSS first/last/max and
-the least-squares RSS slope over the second half (MiB/min; flat memory is near 0), and cache bytes against
+It prints requests by kind and status, unexpected 5xx, missed player deadlines, memory first/last/max and
+the least-squares memory slope over the second half (MiB/min; flat memory is near 0), and cache bytes against
 their budgets; `--json` writes every number.
 
 Expected and unexpected 5xx: a 503 with Retry-After is the server asking a player to come back (overload);
@@ -131,36 +131,36 @@ def least_squares_slope(points: Sequence[tuple[float, float]]) -> float:
 class Sample:
     seconds: float
     """Since the soak started."""
-    rss_mib: float
+    memory_mib: float
     segment_cache_bytes: int
-    frame_cache_bytes: int
+    frame_store_bytes: int
 
 
 def memory_summary(samples: Sequence[Sample]) -> dict[str, float]:
-    """RSS first, last and max, and its trend over the second half in MiB per minute (the first half
+    """Memory first, last and max, and its trend over the second half in MiB per minute (the first half
     holds the warm-up: caches filling up to their budgets)."""
     if not samples:
         raise ValueError("no memory samples")
     middle = (samples[0].seconds + samples[-1].seconds) / 2
-    second_half = [(s.seconds / 60, s.rss_mib) for s in samples if s.seconds >= middle]
+    second_half = [(s.seconds / 60, s.memory_mib) for s in samples if s.seconds >= middle]
     return {
-        "rss_first_mib": samples[0].rss_mib,
-        "rss_last_mib": samples[-1].rss_mib,
-        "rss_max_mib": max(s.rss_mib for s in samples),
-        "rss_slope_second_half_mib_per_min": least_squares_slope(second_half),
+        "memory_first_mib": samples[0].memory_mib,
+        "memory_last_mib": samples[-1].memory_mib,
+        "memory_max_mib": max(s.memory_mib for s in samples),
+        "memory_slope_second_half_mib_per_min": least_squares_slope(second_half),
     }
 
 
 def cache_summary(samples: Sequence[Sample], segment_budget: int, frame_budget: int) -> dict[str, float | bool]:
     segment_max = max((s.segment_cache_bytes for s in samples), default=0)
-    frame_max = max((s.frame_cache_bytes for s in samples), default=0)
+    frame_max = max((s.frame_store_bytes for s in samples), default=0)
     return {
         "segment_cache_max_mib": segment_max / MIB,
         "segment_cache_budget_mib": segment_budget / MIB,
         "segment_cache_within_budget": segment_max <= segment_budget,
-        "frame_cache_max_mib": frame_max / MIB,
-        "frame_cache_budget_mib": frame_budget / MIB,
-        "frame_cache_within_budget": frame_max <= frame_budget,
+        "frame_store_max_mib": frame_max / MIB,
+        "frame_store_budget_mib": frame_budget / MIB,
+        "frame_store_within_budget": frame_max <= frame_budget,
     }
 
 
@@ -241,7 +241,7 @@ async def bursts(client: httpx.AsyncClient, base: str, end: float, args, tally: 
 async def sampler(
     client: httpx.AsyncClient, server: RunningServer, began: float, end: float, every: float, tally: Tally
 ) -> dict:
-    """Samples RSS every `every` seconds until the end, with the caches' bytes from /health (the last
+    """Samples memory every `every` seconds until the end, with the caches' bytes from /health (the last
     known ones when /health does not answer within `every`); returns the last /health body (budgets)."""
     health: dict = {}
     while True:
@@ -254,9 +254,9 @@ async def sampler(
             tally.samples.append(
                 Sample(
                     time.monotonic() - began,
-                    server.rss_mib(),
+                    server.memory_mib(),
                     int(health["segment_cache"]["bytes"]),
-                    int(health["frame_cache"]["bytes"]),
+                    int(health["frame_store"]["bytes"]),
                 )
             )
         if due > end:
@@ -315,7 +315,7 @@ async def soak(server: RunningServer, args) -> dict:
         "worst_lateness_seconds": max((r.worst_lateness for r in played), default=0.0),
         "retries": sum(r.retries for r in played),
         "memory": memory_summary(tally.samples),
-        "caches": cache_summary(tally.samples, health["segment_cache"]["budget"], health["frame_cache"]["budget"]),
+        "caches": cache_summary(tally.samples, health["segment_cache"]["budget"], health["frame_store"]["budget"]),
         "health_at_end": health,
         "samples": [asdict(s) for s in tally.samples],
     }
@@ -346,13 +346,13 @@ def report(result: dict) -> str:
         f"503 retries: {result['retries']}, startup median {result['startup_median_seconds']} s"
     )
     lines.append(
-        f"  RSS MiB first {memory['rss_first_mib']:.0f}, last {memory['rss_last_mib']:.0f}, "
-        f"max {memory['rss_max_mib']:.0f}; "
-        f"second-half slope {memory['rss_slope_second_half_mib_per_min']:+.2f} MiB/min"
+        f"  unreclaimable MiB (process tree) first {memory['memory_first_mib']:.0f}, last {memory['memory_last_mib']:.0f}, "
+        f"max {memory['memory_max_mib']:.0f}; "
+        f"second-half slope {memory['memory_slope_second_half_mib_per_min']:+.2f} MiB/min"
     )
     lines.append(
         f"  segment cache max {caches['segment_cache_max_mib']:.0f} / {caches['segment_cache_budget_mib']:.0f} MiB, "
-        f"frame cache max {caches['frame_cache_max_mib']:.0f} / {caches['frame_cache_budget_mib']:.0f} MiB"
+        f"frame store (disk) max {caches['frame_store_max_mib']:.0f} / {caches['frame_store_budget_mib']:.0f} MiB"
     )
     return "\n".join(lines)
 

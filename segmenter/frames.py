@@ -1,23 +1,18 @@
 """Decoded source frames, ready to encode: the expensive part of a cold segment.
 
 Each clip is decoded once per rendition size, scaled, composited over the
-background if it has alpha, and kept as yuv420p arrays in a byte-bounded LRU.
-A segment then only copies arrays into encoder frames.
+background if it has alpha, and packed as yuv420p (`segmenter.frame_store`
+keeps them on disk). A segment then only copies arrays into encoder frames.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import av
-import av.error
 import numpy as np
 from av.video.reformatter import Colorspace
 
-from playlists.renditions import Rendition
-from segmenter.spec import ClipRef
 
 BACKGROUND_TOP_RGB = (28, 36, 58)
 BACKGROUND_BOTTOM_RGB = (10, 12, 20)
@@ -106,18 +101,6 @@ def dimmed(packed: np.ndarray, keep: float) -> np.ndarray:
     return pack_yuv420p(y2.astype(np.uint8), u2.astype(np.uint8), v2.astype(np.uint8))
 
 
-@dataclass(frozen=True)
-class ClipFrames:
-    """One clip at one rendition size: every loop frame, and the rest-screen still."""
-
-    frames: tuple[np.ndarray, ...]
-    rest_still: np.ndarray
-
-    @property
-    def nbytes(self) -> int:
-        return sum(f.nbytes for f in self.frames) + self.rest_still.nbytes
-
-
 class ClipDecodeError(RuntimeError):
     """A clip could not be decoded into the frames its catalogue entry promises (missing, garbage,
     truncated): the renderer stops rather than send a segment with missing pictures."""
@@ -126,26 +109,18 @@ class ClipDecodeError(RuntimeError):
         super().__init__(detail)
         self.exercise_id = exercise_id
 
+    def __reduce__(self):  # travels from a render process to the server intact
+        return (type(self), (self.exercise_id, str(self)))
+
 
 def has_alpha(pixel_format: av.VideoFormat) -> bool:
     return any(component.is_alpha for component in pixel_format.components)
 
 
-def decode_clip(clip: ClipRef, width: int, height: int, background: np.ndarray) -> ClipFrames:
-    try:
-        frames = _decoded_frames(clip, width, height, background)
-    except (av.error.FFmpegError, OSError) as error:
-        raise ClipDecodeError(clip.exercise_id, f"{clip.path}: {error}") from error
-    if len(frames) != clip.frames:
-        raise ClipDecodeError(
-            clip.exercise_id, f"{clip.path}: decoded {len(frames)} frames, the catalogue says {clip.frames}"
-        )
-    return ClipFrames(tuple(frames), dimmed(frames[0], REST_DIM))
-
-
-def _decoded_frames(clip: ClipRef, width: int, height: int, background: np.ndarray) -> list[np.ndarray]:
-    frames: list[np.ndarray] = []
-    with av.open(clip.path) as container:
+def decoded_pictures(path: str, width: int, height: int, background: np.ndarray) -> Iterator[np.ndarray]:
+    """A clip's frames one at a time, scaled to `width`x`height`, packed yuv420p in BT.709,
+    alpha composited over `background`."""
+    with av.open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for decoded in container.decode(stream):
@@ -158,76 +133,6 @@ def _decoded_frames(clip: ClipRef, width: int, height: int, background: np.ndarr
                 dst_colorspace=OUTPUT_COLORSPACE,
             )
             if alpha:
-                frames.append(composite_over(scaled, background))
+                yield composite_over(scaled, background)
             else:
-                frames.append(pack_yuv420p(*(plane_array(p) for p in scaled.planes)))
-    return frames
-
-
-class FrameLibrary:
-    """Thread-safe, byte-bounded LRU of decoded clips; each clip is decoded once even under concurrency."""
-
-    def __init__(self, budget_bytes: int) -> None:
-        self._budget = budget_bytes
-        self._entries: OrderedDict[tuple[str, str, int, int], ClipFrames] = OrderedDict()
-        self._backgrounds: dict[tuple[int, int], np.ndarray] = {}
-        self._lock = threading.Lock()
-        self._key_locks: dict[tuple[str, str, int, int], threading.Lock] = {}
-
-    def background(self, rendition: Rendition) -> np.ndarray:
-        size = (rendition.width, rendition.height)
-        with self._lock:
-            if size not in self._backgrounds:
-                self._backgrounds[size] = make_background(*size)
-            return self._backgrounds[size]
-
-    def clip_frames(self, clip: ClipRef, rendition: Rendition) -> ClipFrames:
-        key = (clip.path, clip.version, rendition.width, rendition.height)
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._entries:
-                    self._entries.move_to_end(key)
-                    return self._entries[key]
-            try:
-                decoded = decode_clip(clip, rendition.width, rendition.height, self.background(rendition))
-            except BaseException:
-                with self._lock:
-                    self._key_locks.pop(key, None)  # the next request tries again
-                raise
-            with self._lock:
-                self._entries[key] = decoded
-                self._evict()
-                self._key_locks.pop(key, None)
-            return decoded
-
-    @property
-    def budget(self) -> int:
-        return self._budget
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of decoded frames held now (at most one clip over the budget: the one just decoded)."""
-        with self._lock:
-            return sum(entry.nbytes for entry in self._entries.values())
-
-    @staticmethod
-    def estimate(clip: ClipRef, rendition: Rendition) -> int:
-        """Bytes a clip's decoded frames take at a rendition's size (its frames plus the rest still)."""
-        return (clip.frames + 1) * rendition.width * rendition.height * 3 // 2
-
-    @property
-    def prepared(self) -> int:
-        """How many clip/size pairs are decoded and held."""
-        with self._lock:
-            return len(self._entries)
-
-    def _evict(self) -> None:
-        total = sum(entry.nbytes for entry in self._entries.values())
-        while total > self._budget and len(self._entries) > 1:
-            _, evicted = self._entries.popitem(last=False)
-            total -= evicted.nbytes
+                yield pack_yuv420p(*(plane_array(p) for p in scaled.planes))

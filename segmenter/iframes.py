@@ -18,7 +18,7 @@ from itertools import islice
 
 import av
 
-from segmenter.frames import FrameLibrary
+from segmenter.frame_store import FrameStore
 from segmenter.render import TS_FORMAT, TS_OPTIONS
 from segmenter.spec import SegmentSpec
 from segmenter.transport import finish_segment
@@ -35,7 +35,7 @@ def keyframe_spec(spec: SegmentSpec) -> SegmentSpec:
     return replace(spec, frames=1, runs=(replace(first, frames=1),))
 
 
-def render_iframe(spec: SegmentSpec, library: FrameLibrary) -> bytes:
+def render_iframe(spec: SegmentSpec, library: FrameStore) -> bytes:
     """A video-only MPEG-TS with the segment's first picture as one IDR at the segment's start time."""
     buffer = io.BytesIO()
     container = av.open(buffer, "w", format=TS_FORMAT, options=TS_OPTIONS)

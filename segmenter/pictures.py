@@ -27,7 +27,8 @@ from PIL import Image
 from playlists.presentation import Presentation
 from playlists.renditions import Rendition
 from playlists.timeline import BlockKind, Timeline
-from segmenter.frames import OUTPUT_COLORSPACE, FrameLibrary, pack_yuv420p
+from segmenter.frame_store import FrameStore
+from segmenter.frames import OUTPUT_COLORSPACE, pack_yuv420p
 from segmenter.spec import ClipRef, SegmentSpec, SpecBuilder
 from segmenter.video import PIXEL_FORMAT, FramePool, frame_planes, video_frames
 
@@ -83,14 +84,14 @@ def single_frame_spec(spec: SegmentSpec, frame: int) -> SegmentSpec:
 
 
 def output_frame(
-    builder: SpecBuilder, frame: int, library: FrameLibrary, pool: FramePool | None = None
+    builder: SpecBuilder, frame: int, library: FrameStore, pool: FramePool | None = None
 ) -> av.VideoFrame:
     """The encoder's input picture for `frame` at the builder's rendition (from `pool` when given)."""
     spec = builder.spec(segment_index_of(builder.presentation, frame))
     return next(video_frames(single_frame_spec(spec, frame), library, pool))
 
 
-def picture_at(builder: SpecBuilder, frame: int, library: FrameLibrary) -> np.ndarray:
+def picture_at(builder: SpecBuilder, frame: int, library: FrameStore) -> np.ndarray:
     """Packed yuv420p picture of `frame` at the rendition's size, as `segment_pictures` yields it."""
     return pack_yuv420p(*frame_planes(output_frame(builder, frame, library)))
 
@@ -156,7 +157,7 @@ def jpeg_of(picture: np.ndarray, width: int, height: int, quality: int = JPEG_QU
     return encode_jpeg(scaled_rgb(frame, width, height), quality)
 
 
-def still_jpeg(builder: SpecBuilder, frame: int, library: FrameLibrary, width: int, height: int) -> bytes:
+def still_jpeg(builder: SpecBuilder, frame: int, library: FrameStore, width: int, height: int) -> bytes:
     """`frame` as a JPEG, scaled straight from the encoder-input frame (no packed copy in between)."""
     return encode_jpeg(scaled_rgb(output_frame(builder, frame, library), width, height))
 
@@ -198,7 +199,7 @@ def sprite_size(tiles: tuple[Tile, ...]) -> tuple[int, int]:
 
 
 def storyboard(
-    builder: SpecBuilder, library: FrameLibrary, interval_seconds: Fraction, tile_width: int, columns: int
+    builder: SpecBuilder, library: FrameStore, interval_seconds: Fraction, tile_width: int, columns: int
 ) -> tuple[bytes, tuple[Tile, ...]]:
     """The storyboard sprite (one JPEG) and its tiles, drawn at the builder's rendition."""
     height = picture_height(tile_width, builder.rendition)
@@ -206,7 +207,7 @@ def storyboard(
     return sprite_jpeg(builder, library, tiles), tiles
 
 
-def sprite_jpeg(builder: SpecBuilder, library: FrameLibrary, tiles: tuple[Tile, ...]) -> bytes:
+def sprite_jpeg(builder: SpecBuilder, library: FrameStore, tiles: tuple[Tile, ...]) -> bytes:
     """Every tile's frame scaled into its place in one picture, as a JPEG.
 
     The encoder-input frames come from one recycled pool: a fresh frame per
@@ -273,7 +274,7 @@ def clip_still_key(clip: ClipRef, rendition: Rendition, frame: int, width: int, 
 
 
 def clip_still_jpeg(
-    clip: ClipRef, rendition: Rendition, frame: int, library: FrameLibrary, width: int, height: int
+    clip: ClipRef, rendition: Rendition, frame: int, library: FrameStore, width: int, height: int
 ) -> bytes:
     """Clip frame `frame` as the stream's work screen shows it, over the backdrop, without overlays.
 

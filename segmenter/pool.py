@@ -10,11 +10,14 @@ Look-ahead never starts while urgent work runs or waits: a second render on a
 2-core machine slows the one a player waits for by about a fifth, and a
 segment nobody has asked for yet can afford to wait that long.
 
-A worker thread that dies mid-render (something that is not an `Exception`
-escapes the render) hands its job `WorkerLost` and is replaced by a fresh
-thread, so the pool keeps its size and the caller can retry on a live worker.
-Threads cannot be killed: a render that runs too long keeps its worker busy
-until it ends; `overrunning` counts such renders so the lost capacity is seen.
+Each worker thread renders through its own `Renderer` (`segmenter.workers`):
+by default a child process, so renders use every core and a crash ends one
+process, not the server. A render whose process dies fails with `WorkerLost`
+(the caller retries it on another worker) and that thread's next render starts
+a fresh process. A worker thread that dies itself (something that is not an
+`Exception` escapes) hands its job `WorkerLost` too and is replaced, so the
+pool keeps its size. A render that runs too long keeps its worker busy until it
+ends; `overrunning` counts such renders so the lost capacity is seen.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import IntEnum
+
+from segmenter.workers import Renderer, WorkerLost
+
+
+IDLE_CHECK_SECONDS = 1.0
+"""How often an idle worker thread checks that its render process is alive."""
 
 
 class Priority(IntEnum):
@@ -43,16 +52,13 @@ class PoolClosed(RuntimeError):
     """The pool is shutting down."""
 
 
-class WorkerLost(RuntimeError):
-    """The worker thread running the job died mid-render; the job may succeed on another worker."""
-
-
 log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)  # identity: a job is kept in sets while it runs
 class Job:
-    run: Callable[[], bytes]
+    run: Callable[[Renderer], bytes]
+    """Called on a worker thread with that thread's renderer."""
     priority: Priority
     future: Future[bytes] = field(default_factory=Future)
     started: bool = False
@@ -63,7 +69,13 @@ class Job:
 
 
 class RenderPool:
-    def __init__(self, workers: int, max_urgent_queued: int, max_ahead_queued: int) -> None:
+    def __init__(
+        self,
+        workers: int,
+        max_urgent_queued: int,
+        max_ahead_queued: int,
+        make_renderer: Callable[[str], Renderer] | None = None,
+    ) -> None:
         self._heap: list[tuple[int, int, Job]] = []
         self._order = itertools.count()
         self._queued = {Priority.URGENT: 0, Priority.AHEAD: 0}
@@ -74,8 +86,9 @@ class RenderPool:
         self._running: set[Job] = set()
         self.cancelled = 0
         """Queued jobs dropped because every player waiting for them went away."""
-        self.replaced = 0
-        """Worker threads that died mid-render and were replaced."""
+        self._make_renderer = make_renderer or (lambda name: _NoRenderer())
+        self._renderers: set[Renderer] = set()
+        self._threads_replaced = 0
         self._names = itertools.count()
         self._threads: set[threading.Thread] = set()
         with self._condition:
@@ -87,6 +100,18 @@ class RenderPool:
         thread = threading.Thread(target=self._work, name=f"render-{next(self._names)}", daemon=True)
         self._threads.add(thread)
         thread.start()
+
+    @property
+    def replaced(self) -> int:
+        """Workers that died and were replaced: worker threads, and render processes (`deaths`)."""
+        with self._condition:
+            return self._threads_replaced + sum(getattr(r, "deaths", 0) for r in self._renderers)
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live render processes (none when rendering in threads)."""
+        with self._condition:
+            renderers = list(self._renderers)
+        return [pid for r in renderers if (pid := getattr(r, "pid", None)) is not None]
 
     @property
     def workers(self) -> int:
@@ -111,7 +136,7 @@ class RenderPool:
         with self._condition:
             return self._queued[priority]
 
-    def submit(self, run: Callable[[], bytes], priority: Priority) -> Job | None:
+    def submit(self, run: Callable[[Renderer], bytes], priority: Priority) -> Job | None:
         """Queue a job; None if it is look-ahead and that queue is full."""
         with self._condition:
             if self._closed:
@@ -149,7 +174,10 @@ class RenderPool:
         heapq.heappush(self._heap, (int(job.priority), next(self._order), job))
         self._condition.notify()
 
-    def _next_job(self) -> Job | None:
+    def _next_job(self, renderer: Renderer) -> Job | None:
+        """The next job to run (None once closing); while idle, checks every IDLE_CHECK_SECONDS that
+        the thread's render process is alive and restarts it if not, so a crash between renders
+        leaves no worker missing (readiness counts them)."""
         with self._condition:
             while True:
                 while self._heap and _is_stale(self._heap[0]):
@@ -166,25 +194,34 @@ class RenderPool:
                         job.ran_urgent = True
                         self._urgent_running += 1
                     return job
-                self._condition.wait()
+                if not self._condition.wait(IDLE_CHECK_SECONDS):
+                    self._condition.release()  # restarting takes a moment: let the other threads on
+                    try:
+                        renderer.revive()
+                    finally:
+                        self._condition.acquire()
 
     def _work(self) -> None:
+        renderer: Renderer | None = None
         try:
-            while (job := self._next_job()) is not None:
-                self._run(job)
+            renderer = self._make_renderer(threading.current_thread().name)
+            with self._condition:
+                self._renderers.add(renderer)
+            while (job := self._next_job(renderer)) is not None:
+                self._run(job, renderer)
         except BaseException:  # not swallowed: logged here, and _retire puts a fresh worker in its place
             log.exception("render worker %s died", threading.current_thread().name)
         finally:
-            self._retire(threading.current_thread())
+            self._retire(threading.current_thread(), renderer)
 
-    def _run(self, job: Job) -> None:
+    def _run(self, job: Job, renderer: Renderer) -> None:
         """Run one job; an `Exception` goes to its waiter, anything else kills this worker (after
         telling the waiter `WorkerLost`: asyncio must never receive a SystemExit-like exception)."""
         try:
             if not job.future.set_running_or_notify_cancel():
                 return
             try:
-                result = job.run()
+                result = job.run(renderer)
             except Exception as error:  # handed to whoever waits for the segment
                 job.future.set_exception(error)
             except BaseException as error:
@@ -201,20 +238,25 @@ class RenderPool:
                     self._urgent_running -= 1
                     self._condition.notify_all()  # look-ahead may start now
 
-    def _retire(self, thread: threading.Thread) -> None:
+    def _retire(self, thread: threading.Thread, renderer: Renderer | None) -> None:
         """A worker thread is ending: normal while closing, otherwise it died and is replaced."""
+        if renderer is not None:
+            renderer.close()
         with self._condition:
             self._threads.discard(thread)
+            if renderer is not None:
+                self._renderers.discard(renderer)
+                self._threads_replaced += getattr(renderer, "deaths", 0)  # keep its count
             if self._closed:
                 return
-            self.replaced += 1
+            self._threads_replaced += 1
             self._start_worker()
         log.warning("replaced render worker %s", thread.name)
 
     def close(self, timeout: float | None = None) -> bool:
         """Cancel queued jobs and wait up to `timeout` seconds (None: for ever) for running ones;
-        True if every worker finished. Workers are daemon threads: one still rendering past the
-        timeout does not keep the process alive."""
+        True if every worker finished. Render processes still busy past the timeout are killed;
+        worker threads are daemons, so one still rendering in-process does not keep the server alive."""
         with self._condition:
             self._closed = True
             pending = [job for _, _, job in self._heap if not job.started and not job.cancelled]
@@ -229,9 +271,28 @@ class RenderPool:
         unfinished = [thread.name for thread in threads if thread.is_alive()]
         if unfinished:
             log.warning("render workers still running after %s s: %s", timeout, ", ".join(unfinished))
+            with self._condition:
+                renderers = list(self._renderers)
+            for renderer in renderers:  # a render process can be stopped, unlike a thread
+                kill = getattr(renderer, "kill", None)
+                if kill is not None:
+                    kill()
         return not unfinished
 
 
 def _is_stale(entry: tuple[int, int, Job]) -> bool:
     rank, _, job = entry
     return job.started or job.cancelled or rank != job.priority
+
+
+class _NoRenderer:
+    """For pools whose jobs render by themselves (tests of the scheduling alone)."""
+
+    def render(self, kind, spec) -> bytes:  # pragma: no cover - never called by such jobs
+        raise RuntimeError("this pool has no renderer")
+
+    def revive(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

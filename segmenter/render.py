@@ -19,7 +19,7 @@ from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE
 from segmenter.audio import audio_frames, owns_packet
 from segmenter.avcc import ENCODER_HOST_FORMAT, AvccError
 from segmenter.cmaf import CmafError, segment_fragment
-from segmenter.frames import FrameLibrary
+from segmenter.frame_store import FrameStore
 from segmenter.music import music_samples
 from segmenter.prefetch import prefetched
 from segmenter.spec import Container, SegmentSpec
@@ -57,7 +57,7 @@ def encode_audio(stream: av.audio.stream.AudioStream, spec: SegmentSpec) -> list
 def encode_segment(
     container: av.container.OutputContainer,
     spec: SegmentSpec,
-    library: FrameLibrary,
+    library: FrameStore,
     take_video: Callable[[av.Packet], None],
 ) -> list[av.Packet]:
     """Encode video and audio side by side; hand each video packet to `take_video`
@@ -94,7 +94,7 @@ def encode_segment(
     return audio_packets
 
 
-def render_ts_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
+def render_ts_segment(spec: SegmentSpec, library: FrameStore) -> bytes:
     """MPEG-TS: video muxed as it is encoded, then the audio; counters fixed up afterwards."""
     buffer = io.BytesIO()
     container = av.open(buffer, "w", format=TS_FORMAT, options=TS_OPTIONS)
@@ -112,7 +112,7 @@ def packet_time(packet: av.Packet, stamp: int | None) -> Fraction:
     return stamp * packet.time_base
 
 
-def render_fmp4_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
+def render_fmp4_segment(spec: SegmentSpec, library: FrameStore) -> bytes:
     """fMP4 media segment (see `segmenter.cmaf`); the packets' timestamps must be
     the ones the fragment's decode times are computed from."""
     pictures: list[bytes] = []
@@ -139,7 +139,7 @@ def render_fmp4_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
         raise RenderError(f"segment {spec.index}: {error}") from error
 
 
-def render_segment(spec: SegmentSpec, library: FrameLibrary) -> bytes:
+def render_segment(spec: SegmentSpec, library: FrameStore) -> bytes:
     """The segment's bytes in the spec's container."""
     if spec.container == Container.FMP4:
         return render_fmp4_segment(spec, library)

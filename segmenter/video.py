@@ -17,7 +17,8 @@ from av.video.frame import PictureType
 
 from playlists.renditions import Rendition
 from playlists.timeline import BlockKind
-from segmenter.frames import FrameLibrary, pack_yuv420p, unpack_yuv420p
+from segmenter.frame_store import FrameStore
+from segmenter.frames import pack_yuv420p, unpack_yuv420p
 from segmenter.overlays import draw_into, layout, overlay_state
 from segmenter.sampling import source_frame_index
 from segmenter.spec import FrameRun, SegmentSpec
@@ -77,7 +78,7 @@ def configure_video_stream(stream: av.video.stream.VideoStream, rendition: Rendi
     stream.options = x264_options(rendition)
 
 
-def source_pictures(spec: SegmentSpec, library: FrameLibrary) -> Iterator[tuple[FrameRun, int, np.ndarray]]:
+def source_pictures(spec: SegmentSpec, library: FrameStore) -> Iterator[tuple[FrameRun, int, np.ndarray]]:
     """(run, output frame, shared picture under the overlay) for every frame of the segment.
 
     Work shows the sampled clip frame; intro and rest a dimmed still of the
@@ -100,7 +101,7 @@ def source_pictures(spec: SegmentSpec, library: FrameLibrary) -> Iterator[tuple[
                 yield run, frame, clip_frames.rest_still
 
 
-def segment_pictures(spec: SegmentSpec, library: FrameLibrary) -> Iterator[np.ndarray]:
+def segment_pictures(spec: SegmentSpec, library: FrameStore) -> Iterator[np.ndarray]:
     """The encoder's input pictures as packed yuv420p arrays (for tests and benchmarks)."""
     for frame in video_frames(spec, library):
         yield pack_yuv420p(*frame_planes(frame))
@@ -144,7 +145,7 @@ class FramePool:
             self._free.append(frame)
 
 
-def video_frames(spec: SegmentSpec, library: FrameLibrary, pool: FramePool | None = None) -> Iterator[av.VideoFrame]:
+def video_frames(spec: SegmentSpec, library: FrameStore, pool: FramePool | None = None) -> Iterator[av.VideoFrame]:
     """Encoder input frames, overlays drawn straight into the frames' own planes,
     stamped on the presentation's global frame clock.
 

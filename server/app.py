@@ -18,10 +18,10 @@ from assets.library import ensure_sample_library
 from assets.repository import RepositoryError, open_repository
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.cache import SegmentCache
-from segmenter.frames import FrameLibrary
+from segmenter.frame_store import FrameStore
 from segmenter.shared_store import S3Settings, SharedSegmentStore
 from server.catalogue_routes import CATALOGUE_ROUTES
-from server.config import MIB, Settings
+from server.config import MIB, Settings, frame_store_dir
 from server.database_metrics import CountedRepository
 from server.errors import EXCEPTION_HANDLERS
 from server.exercises import ExerciseCatalogue
@@ -63,14 +63,18 @@ def clip_storage(settings: Settings) -> ClipStorage:
     return LocalClipStorage(settings.data_dir, url_base="", signing_key=key)
 
 
-async def refresh_periodically(exercises: ExerciseCatalogue, seconds: int) -> None:
-    """Pick up catalogue writes made through other nodes; a failed refresh keeps the last snapshot."""
+async def refresh_periodically(service: StreamingService, seconds: int, prepare: bool) -> None:
+    """Pick up catalogue writes made through other nodes (and prepare their clips); a failed refresh
+    keeps the last snapshot."""
     while True:
         await asyncio.sleep(seconds)
         try:
-            await exercises.refresh()
+            await service.exercises.refresh()
         except RepositoryError as error:
             log.warning("catalogue refresh failed, keeping the last one: %s", error)
+            continue
+        if prepare:
+            service.prepare_catalogue()
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -93,9 +97,11 @@ def create_app(settings: Settings) -> Starlette:
         service = StreamingService(
             exercises=exercises,
             renditions=DEFAULT_RENDITIONS,
-            frame_library=FrameLibrary(settings.frame_cache_mib * MIB),
+            frame_store=FrameStore(frame_store_dir(settings), settings.frame_store_mib * MIB),
             segment_cache=SegmentCache(settings.segment_cache_mib * MIB),
             render_workers=settings.render_workers,
+            render_processes=settings.render_processes,
+            warm_clips=settings.warm_clips,
             render_queue=settings.render_queue,
             look_ahead=settings.look_ahead,
             shared=shared_store(settings),
@@ -108,7 +114,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.settings = settings
         if settings.warm_clips:
             service.start_warming()
-        refresher = asyncio.create_task(refresh_periodically(exercises, settings.catalogue_refresh_seconds))
+        refresher = asyncio.create_task(refresh_periodically(service, settings.catalogue_refresh_seconds, settings.warm_clips))
         try:
             yield
         finally:

@@ -16,6 +16,14 @@ DEFAULT_HLSJS_PATH = REPO_ROOT / "node_modules" / "hls.js" / "dist" / "hls.min.j
 """Where `npm ci` at the repository root puts hls.js; an installed copy sets HLS_HLSJS_PATH instead."""
 
 
+def available_cores() -> int:
+    """CPUs this process may use (a container's cpuset, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 class ConfigError(ValueError):
     """A setting has a value the server cannot use."""
 
@@ -32,18 +40,27 @@ class Settings:
     """Origins allowed to fetch playlists and segments from a browser (comma-separated; `*` for any)."""
     segment_cache_mib: int = 256
     """Encoded segments kept in memory (LRU): about 600 four-second 720p segments."""
-    frame_cache_mib: int = 3072
-    """Decoded clip frames kept in memory (LRU). The six sample clips take about 2.8 GiB at all four
-    renditions (700 MiB at 720p alone); a clip not held at the size a player switches to costs 1-5 s to
-    prepare, long enough to stall a player with a short buffer, so size this to the clips in use."""
-    render_workers: int = 2
-    """Render threads; one per core (x264 runs one thread per segment, segments render side by side)."""
+    frame_store_mib: int = 20480
+    """Disk for prepared clip frames (raw pictures per clip and rendition size, memory-mapped by every render
+    process; least recently used files go first). The six sample clips take about 2.8 GiB at all four
+    renditions; a clip whose frames were dropped costs 1-5 s to prepare again, so size this to the clips
+    in use. Disk, not memory: the kernel keeps the pages it can and drops them under pressure."""
+    frame_store_dir: Path | None = None
+    """Where prepared frames live (default: `frames/` in the data directory). Local disk, not tmpfs: tmpfs
+    pages are shared memory the kernel cannot drop. Nodes on one machine may share it."""
+    render_workers: int = field(default_factory=lambda: available_cores())
+    """Render worker processes (default: the cores this process may run on). x264 runs one thread per
+    segment: segments render side by side, one per core."""
+    render_processes: bool = True
+    """Render in child processes (crash isolation, every core). `0` renders in server threads, for profiling
+    or where processes cannot be started; then one crash in FFmpeg ends the server."""
     render_queue: int = 8
     """Segments players wait for that may queue for a render worker; more get 503 + Retry-After."""
     look_ahead: int = 2
     """Segments rendered in the background after each one a player asks for."""
     warm_clips: bool = True
-    """Decode every clip at start-up, in the background, so the first segments are fast."""
+    """Prepare every clip's frames at start-up and whenever one is added, in the background, and keep
+    `/ready` at 503 until that is done, so the first segments are fast. `0`: prepare on first use."""
     access_log: bool = True
     """One log line per request (method, route, status, duration, bytes, request id)."""
     log_format: str = "auto"
@@ -117,7 +134,7 @@ def _float(name: str, value: str) -> float:
 
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
     """HLS_HOST, HLS_PORT, HLS_DATA_DIR, HLS_CORS_ORIGINS (comma-separated),
-    HLS_SEGMENT_CACHE_MIB, HLS_FRAME_CACHE_MIB, HLS_RENDER_WORKERS, HLS_RENDER_QUEUE, HLS_LOOK_AHEAD,
+    HLS_SEGMENT_CACHE_MIB, HLS_FRAME_STORE_MIB, HLS_FRAME_STORE_DIR, HLS_RENDER_WORKERS, HLS_RENDER_PROCESSES (0/1), HLS_RENDER_QUEUE, HLS_LOOK_AHEAD,
     HLS_WARM_CLIPS (0/1), HLS_ACCESS_LOG (0/1), HLS_S3_BUCKET, HLS_S3_PREFIX, HLS_S3_ENDPOINT_URL, HLS_S3_REGION,
     HLS_ADMIN_TOKEN, HLS_CLIP_S3_BUCKET, HLS_CLIP_S3_PREFIX, HLS_CLIP_URL_SECONDS, HLS_MAX_UPLOAD_MIB,
     HLS_CATALOGUE_REFRESH_SECONDS, HLS_SIGNING_KEY, HLS_LOG_FORMAT, HLS_LOG_LEVEL, HLS_HLSJS_PATH,
@@ -129,6 +146,8 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
         changes["host"] = environ[f"{ENV_PREFIX}HOST"]
     if f"{ENV_PREFIX}DATA_DIR" in environ:
         changes["data_dir"] = Path(environ[f"{ENV_PREFIX}DATA_DIR"])
+    if environ.get(f"{ENV_PREFIX}FRAME_STORE_DIR"):
+        changes["frame_store_dir"] = Path(environ[f"{ENV_PREFIX}FRAME_STORE_DIR"])
     if environ.get(f"{ENV_PREFIX}HLSJS_PATH"):
         changes["hlsjs_path"] = Path(environ[f"{ENV_PREFIX}HLSJS_PATH"])
     if f"{ENV_PREFIX}CORS_ORIGINS" in environ:
@@ -140,7 +159,7 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
     for name in (
         "port",
         "segment_cache_mib",
-        "frame_cache_mib",
+        "frame_store_mib",
         "render_workers",
         "render_queue",
         "look_ahead",
@@ -176,7 +195,7 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
         key = f"{ENV_PREFIX}{name.upper()}"
         if environ.get(key):
             changes[name] = environ[key].strip().lower()
-    for name in ("warm_clips", "access_log"):
+    for name in ("warm_clips", "access_log", "render_processes"):
         key = f"{ENV_PREFIX}{name.upper()}"
         if key in environ:
             changes[name] = environ[key].strip().lower() not in ("0", "false", "no", "off")
@@ -192,7 +211,7 @@ def validated(settings: Settings) -> Settings:
         raise ConfigError("render workers and render queue must be at least 1")
     if settings.look_ahead < 0:
         raise ConfigError("look-ahead must be 0 or more segments")
-    if settings.segment_cache_mib < 1 or settings.frame_cache_mib < 1:
+    if settings.segment_cache_mib < 1 or settings.frame_store_mib < 1:
         raise ConfigError("cache budgets must be at least 1 MiB")
     if settings.database_url is not None and not settings.database_url.startswith(("postgres://", "postgresql://")):
         raise ConfigError("DATABASE_URL must be a postgresql:// URL (leave it unset for the embedded SQLite store)")
@@ -211,3 +230,7 @@ def validated(settings: Settings) -> Settings:
     if settings.rate_limit_per_minute < 0 or settings.rate_limit_burst < 1:
         raise ConfigError("rate limit must be 0 (off) or more per minute, with a burst of at least 1")
     return settings
+
+
+def frame_store_dir(settings: Settings) -> Path:
+    return settings.frame_store_dir or settings.data_dir / "frames"

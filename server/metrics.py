@@ -166,9 +166,25 @@ class StreamingCollector(Collector):
         yield _counter(
             "hls_segment_cache_misses", "Segment requests that had to start a render", service.segments.misses
         )
-        yield _gauge("hls_frame_cache_bytes", "Bytes of decoded clip frames held in memory", service.frames.nbytes)
-        yield _gauge("hls_frame_cache_budget_bytes", "Budget of the decoded clip frame cache", service.frames.budget)
-        yield _gauge("hls_frame_cache_clips", "Clip/size pairs decoded and held", service.frames.prepared)
+        yield _gauge("hls_frame_store_bytes", "Bytes of prepared clip frames on disk", service.frames.nbytes)
+        yield _gauge("hls_frame_store_budget_bytes", "Disk budget of the prepared frame store", service.frames.budget)
+        yield _gauge("hls_frame_store_files", "Clip/size pairs prepared on disk", service.frames.prepared)
+        progress = service.preparer.progress()
+        yield _gauge("hls_clip_preparation_pending", "Clip/size pairs queued for preparation", progress.pending)
+        preparation = CounterMetricFamily(
+            "hls_clip_preparations", "Clip/size pairs prepared in the background since start", labels=["result"]
+        )
+        preparation.add_metric(["prepared"], progress.prepared)
+        preparation.add_metric(["failed"], progress.failed)
+        yield preparation
+        yield _counter(
+            "hls_clip_preparation_seconds", "Time spent preparing clips in the background", progress.seconds
+        )
+        yield _gauge("hls_render_processes", "Live render worker processes", len(service.pool.worker_pids()))
+        yield _counter(
+            "hls_render_workers_replaced", "Render workers that died (crash, kill, OOM) and were replaced",
+            service.pool.replaced,
+        )
         queue = GaugeMetricFamily(
             "hls_render_queue_depth",
             "Renders waiting for a worker: urgent (a player waits) and ahead (look-ahead)",

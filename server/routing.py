@@ -86,14 +86,22 @@ def plan_document(request: Request, identifier: str, presentation: Presentation)
 async def health(request: Request) -> Response:
     """Alive, plus start-up warming progress and render counts (until /metrics exists)."""
     streaming = service(request)
-    total = len(streaming.warm_plan())
+    prepared, total = streaming.clips_prepared()
+    progress = streaming.preparer.progress()
     body = {
         "status": "ok",
-        "clips_prepared": streaming.frames.prepared,
+        "clips_prepared": prepared,
         "clips_total": total,
+        "preparation": {
+            "pending": progress.pending,
+            "prepared": progress.prepared,
+            "failed": progress.failed,
+            "skipped": progress.skipped,
+        },
         "segments_rendered": streaming.rendered,
         "renders_cancelled": streaming.pool.cancelled,
         "render_workers": streaming.pool.workers,
+        "render_processes": streaming.pool.worker_pids(),
         "render_workers_replaced": streaming.pool.replaced,
         "renders_running": streaming.pool.running(),
         "renders_overrunning": streaming.pool.overrunning(streaming.render_timeout),
@@ -101,7 +109,11 @@ async def health(request: Request) -> Response:
         "render_timeouts": streaming.render_timeouts,
         "clips_broken": sorted(streaming.exercises.broken_clips),
         "segment_cache": {"bytes": streaming.segments.nbytes, "budget": streaming.segments.budget},
-        "frame_cache": {"bytes": streaming.frames.nbytes, "budget": streaming.frames.budget},
+        "frame_store": {
+            "bytes": streaming.frames.nbytes,
+            "budget": streaming.frames.budget,
+            "files": streaming.frames.prepared,
+        },
     }
     if streaming.shared is not None:
         body["shared_store"] = streaming.shared.counters()

@@ -83,7 +83,8 @@ def table() -> str:
     docs, defaults = field_docstrings(), Settings()
     lines = ["| environment | default | what it does |", "|---|---|---|"]
     for field in dataclasses.fields(Settings):
-        default = default_text(getattr(defaults, field.name))
+        computed = field.default_factory is not dataclasses.MISSING
+        default = "computed" if computed else default_text(getattr(defaults, field.name))
         lines.append(f"| `{env_name(field.name)}` | `{default}` | {docs.get(field.name, '')} |")
     lines += ["", "Read outside the settings:", "", "| environment | what it does |", "|---|---|"]
     lines += [f"| `{name}` | {text} |" for name, text in OTHER_ENVIRONMENT.items()]

@@ -4,13 +4,12 @@ This is where side effects live (store, caches, the render pool); the maths it
 calls (plan -> timeline -> segment spec -> bytes) is pure.
 
 Faults it survives: a render that fails for a reason that is not the clip's (a
-worker thread lost mid-render, an internal error) is retried once on a live
-worker, then answered 500 `render_failed`; a clip that cannot be read or decoded
-is 503 `clip_unavailable` naming the exercise; a request waits at most
-`render_timeout` seconds for its segment (queue included), then gets 504
-`render_timeout` and the single-flight entry is dropped so the next request
-renders afresh. An abandoned render cannot be stopped (threads cannot be
-killed): it keeps its worker until it ends and its late result still lands in
+render process killed or crashed mid-render, an internal error) is retried
+once on a live worker, then answered 500 `render_failed`; a clip that cannot be
+read or decoded is 503 `clip_unavailable` naming the exercise; a request waits
+at most `render_timeout` seconds for its segment (queue included), then gets
+504 `render_timeout` and the single-flight entry is dropped so the next request
+renders afresh. An abandoned render goes on: its late result still lands in
 the cache, since the CPU was spent anyway.
 """
 
@@ -34,11 +33,20 @@ from segmenter.cache import SegmentCache
 from segmenter.captions import exercise_name
 from segmenter.cmaf import init_segment
 from segmenter.codecs import codecs_attribute
-from segmenter.frames import ClipDecodeError, FrameLibrary
-from segmenter.iframes import render_iframe
+from segmenter.frame_store import FrameStore
+from segmenter.frames import ClipDecodeError
 from segmenter.overlays import warm_stamps
 from segmenter.pool import Job, PoolClosed, PoolOverloaded, Priority, RenderPool
-from segmenter.render import render_segment
+from segmenter.preparation import ClipPreparer
+from segmenter.workers import (
+    InProcessRenderer,
+    RenderKind,
+    Renderer,
+    RenderProcess,
+    StoreSettings,
+    WorkerSettings,
+    WorkerStartFailed,
+)
 from segmenter.shared_store import SharedSegmentStore
 from segmenter.spec import (
     ClipRef,
@@ -76,9 +84,11 @@ class StreamingService:
         self,
         exercises: ExerciseCatalogue,
         renditions: tuple[Rendition, ...],
-        frame_library: FrameLibrary,
+        frame_store: FrameStore,
         segment_cache: SegmentCache,
         render_workers: int,
+        render_processes: bool = True,
+        warm_clips: bool = True,
         render_queue: int = 8,
         look_ahead: int = 2,
         shared: SharedSegmentStore | None = None,
@@ -87,11 +97,18 @@ class StreamingService:
     ) -> None:
         self.exercises = exercises
         self.renditions = renditions
-        self.frames = frame_library
+        self.frames = frame_store
         self.segments = segment_cache
         self.codecs = {rendition.name: codecs_attribute(rendition) for rendition in renditions}
+        self.preparer = ClipPreparer(frame_store, renditions)
+        self.render_processes = render_processes
+        self.warm_clips = warm_clips
+        """Clips are prepared ahead (start-up, uploads, refreshes) and readiness waits for that."""
         self.pool = RenderPool(
-            render_workers, max_urgent_queued=render_queue, max_ahead_queued=max(1, look_ahead * render_workers)
+            render_workers,
+            max_urgent_queued=render_queue,
+            max_ahead_queued=max(1, look_ahead * render_workers),
+            make_renderer=self._make_renderer,
         )
         self.look_ahead = look_ahead
         self.render_timeout = render_timeout
@@ -109,70 +126,87 @@ class StreamingService:
         """Segments this node encoded itself (not from memory or the shared tier)."""
         self._presentations: OrderedDict[str, Presentation] = OrderedDict()
         self._builders: OrderedDict[tuple, SpecBuilder] = OrderedDict()
-        self._stop_warming = threading.Event()
-        self._warmer: threading.Thread | None = None
 
     @property
     def catalogue(self) -> Catalogue:
         """The playable exercises as of the last refresh (no database access on the render path)."""
         return self.exercises.snapshot
 
-    def prepare_clip(self, exercise_id: str) -> None:
-        """Decode a newly attached clip for every rendition in the background, as start-up does."""
+    def _make_renderer(self, name: str) -> Renderer:
+        """A pool thread's renderer: its own render process (started now, so the first segment does not
+        wait for it), or the thread itself when processes are switched off."""
+        if not self.render_processes:
+            return InProcessRenderer(self.frames)
+        process = RenderProcess(self.worker_settings(), name)
+        try:
+            process.start()
+        except WorkerStartFailed:  # tried again at its first render, which then reports it
+            log.exception("render process %s did not start", name)
+        return process
 
-        def prepare() -> None:
-            for rendition in self.renditions:
-                try:
-                    self.frames.clip_frames(self.clip_ref(exercise_id), rendition)
-                except Exception:  # the request that needs it reports the error
-                    log.exception("could not prepare clip %s for %s", exercise_id, rendition.name)
+    def worker_settings(self) -> WorkerSettings:
+        start = self.renditions[0]
+        return WorkerSettings(
+            StoreSettings(self.frames.directory, self.frames.budget),
+            warm_names=self.exercise_names(),
+            warm_size=(start.width, start.height),
+        )
 
-        threading.Thread(target=prepare, name=f"prepare-{exercise_id}", daemon=True).start()
+    def exercise_names(self) -> dict[str, tuple[str, ...]]:
+        """The catalogue's names as each language's screens show them (for rasterising them early)."""
+        exercises = self.catalogue.list()
+        return {
+            language: tuple(exercise_name(e.name, e.name_fr, language) for e in exercises) for language in LANGUAGES
+        }
 
     def start_warming(self) -> None:
-        """Rasterise common overlay text, then decode every catalogue clip for every
-        rendition, in the background.
+        """Prepare every catalogue clip in the background (`segmenter.preparation`); with renders in
+        threads, also rasterise common overlay text here (render processes do that as they start)."""
+        if not self.render_processes:
+            threading.Thread(target=self._warm_text, name="text-warmer", daemon=True).start()
+        self.prepare_catalogue()
 
-        Decoding a clip (ProRes with alpha especially) takes seconds; doing it
-        before the first player asks keeps cold segments at encode cost.
-        """
-        self._warmer = threading.Thread(target=self._warm, name="clip-warmer", daemon=True)
-        self._warmer.start()
-
-    def warm_plan(self) -> list[tuple[str, Rendition]]:
-        """(exercise, rendition) pairs prepared at start-up: rendition by rendition in ladder order
-        (the start rendition first), as many as the frame budget holds; the rest are decoded when a
-        player first asks for them, so warming never evicts what it prepared a moment before."""
-        plan, total = [], 0
-        for rendition in self.renditions:
-            for exercise in self.catalogue.list():
-                size = FrameLibrary.estimate(self.clip_ref(exercise.id), rendition)
-                if total + size > self.frames.budget:
-                    return plan
-                plan.append((exercise.id, rendition))
-                total += size
-        return plan
-
-    def _warm(self) -> None:
-        exercises = self.catalogue.list()
-        names = {language: [exercise_name(e.name, e.name_fr, language) for e in exercises] for language in LANGUAGES}
-        start = self.renditions[0]  # font work first: it is quick and every first segment needs it
+    def _warm_text(self) -> None:
+        start = self.renditions[0]
         try:
-            warm_stamps(start.width, start.height, names)
-        except FontUnavailable:  # segments in that language will answer render_failed; keep preparing clips
+            warm_stamps(start.width, start.height, self.exercise_names())
+        except FontUnavailable:  # segments in that language will answer render_failed
             log.exception("overlay text cannot be drawn")
-        for exercise_id, rendition in self.warm_plan():
-            if self._stop_warming.is_set():
-                return
+
+    def prepare_catalogue(self) -> int:
+        """Queue every catalogue clip not prepared yet at every rendition (start-up, refreshes, uploads);
+        how many (clip, size) pairs were queued. A clip that cannot be looked up is skipped: its
+        segments answer why."""
+        clips = []
+        for exercise in self.catalogue.list():
             try:
-                self.frames.clip_frames(self.clip_ref(exercise_id), rendition)
-            except Exception:  # a broken clip must not stop the others; requests report it
-                log.exception("could not prepare clip %s for %s", exercise_id, rendition.name)
+                clips.append(self.clip_ref(exercise.id))
+            except ClipUnavailable:
+                continue
+        return self.preparer.enqueue(clips)
+
+    def prepare_clip(self, exercise_id: str) -> None:
+        """Prepare a newly attached clip for every rendition, in the background."""
+        try:
+            self.preparer.enqueue([self.clip_ref(exercise_id)])
+        except ClipUnavailable as error:  # not in this node's snapshot yet: the next refresh queues it
+            log.info("clip %s not prepared now: %s", exercise_id, error)
+
+    def clips_prepared(self) -> tuple[int, int]:
+        """(prepared, total) (clip, rendition) pairs of the catalogue as it is now."""
+        prepared = total = 0
+        for exercise in self.catalogue.list():
+            try:
+                clip = self.clip_ref(exercise.id)
+            except ClipUnavailable:
+                continue
+            for rendition in self.renditions:
+                total += 1
+                prepared += self.frames.is_prepared(clip, rendition)
+        return prepared, total
 
     async def close(self) -> None:
-        self._stop_warming.set()
-        if self._warmer is not None:
-            await asyncio.to_thread(self._warmer.join)
+        await asyncio.to_thread(self.preparer.close)
         await asyncio.to_thread(self.pool.close, POOL_CLOSE_SECONDS)
         await asyncio.to_thread(self._uploads.shutdown, wait=True)
 
@@ -294,13 +328,13 @@ class StreamingService:
             raise NotFound(str(error)) from None
 
         async def render() -> bytes:
-            run = functools.partial(_clip_errors_answered, render_iframe, builder.spec(index), self.frames)
+            run = functools.partial(_clip_errors_answered, RenderKind.IFRAME, builder.spec(index))
             job = self._submit(run, Priority.URGENT)
             return await asyncio.wrap_future(job.future)
 
         return await self._within_time_limit(key, self.segments.get_or_render(key, render)), key
 
-    def _submit(self, run: Callable[[], bytes], priority: Priority) -> Job:
+    def _submit(self, run: Callable[[Renderer], bytes], priority: Priority) -> Job:
         try:
             job = self.pool.submit(run, priority)
         except PoolOverloaded as error:
@@ -385,14 +419,15 @@ class StreamingService:
                 f"the segment was not ready within {self.render_timeout:g} s; it may be ready on retry"
             ) from None
 
-    def _produce(self, key: str, spec: SegmentSpec) -> bytes:
-        """In a render worker: the shared tier's copy if another node made it, else render and share."""
+    def _produce(self, key: str, spec: SegmentSpec, renderer: Renderer) -> bytes:
+        """On a render worker's thread: the shared tier's copy if another node made it, else render
+        (in the worker's process) and share."""
         if self.shared is not None:
             data = self.shared.get(key)
             if data is not None:
                 return data
         with self.metrics.render(spec.rendition.name, spec.container.value):
-            data = _clip_errors_answered(render_segment, spec, self.frames)
+            data = _clip_errors_answered(RenderKind.SEGMENT, spec, renderer)
         with self._counter_lock:
             self.rendered += 1
         if self.shared is not None:
@@ -444,11 +479,9 @@ class StreamingService:
             self.segments.render_in_background(key, functools.partial(self._await_job, key, spec, job))
 
 
-def _clip_errors_answered(
-    render: Callable[[SegmentSpec, FrameLibrary], bytes], spec: SegmentSpec, frames: FrameLibrary
-) -> bytes:
-    """Run a renderer; a clip that cannot be decoded becomes 503 `clip_unavailable` naming the exercise."""
+def _clip_errors_answered(kind: RenderKind, spec: SegmentSpec, renderer: Renderer) -> bytes:
+    """Render; a clip that cannot be decoded becomes 503 `clip_unavailable` naming the exercise."""
     try:
-        return render(spec, frames)
+        return renderer.render(kind, spec)
     except ClipDecodeError as error:
         raise ClipUnavailable(f"the clip of exercise {error.exercise_id!r} cannot be decoded: {error}") from error

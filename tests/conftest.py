@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from assets.library import ensure_sample_library
+from segmenter.frame_store import FrameStore
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT = 60.0
@@ -66,11 +67,37 @@ def sample_clips_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return clips_dir
 
 
+FRAME_STORE_BUDGET = 16 << 30
+"""The run's prepared frames: every sample clip at every rendition, plus what tests upload."""
+
+
+_run_frame_store: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def frame_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Prepared clip frames shared by the whole run: every test, xdist worker and test server maps the
+    same files (they are keyed by clip content, written atomically and locked while written). A data
+    directory made by `data_dir_with_samples` links its `frames/` here; a test that needs a cold store
+    sets its own `frame_store_dir`."""
+    directory = run_scratch_dir(tmp_path_factory) / "frames"
+    directory.mkdir(parents=True, exist_ok=True)
+    _run_frame_store[:] = [directory]
+    return directory
+
+
+@pytest.fixture(scope="session")
+def frame_store(frame_store_dir: Path) -> FrameStore:
+    return FrameStore(frame_store_dir, FRAME_STORE_BUDGET)
+
+
 def data_dir_with_samples(root: Path, clips_dir: Path) -> Path:
     """A fresh server data directory that reuses the session's generated clips."""
     data_dir = root / "data"
     data_dir.mkdir(parents=True)
     (data_dir / "exercises").symlink_to(clips_dir, target_is_directory=True)
+    for store in _run_frame_store:
+        (data_dir / "frames").symlink_to(store, target_is_directory=True)
     return data_dir
 
 
@@ -120,16 +147,14 @@ class LiveServer:
         return self.base_url + path
 
 
-PARALLEL_FRAME_CACHE_MIB = 2048
-"""A test server's frame budget when xdist workers share the machine (the default is 3 GiB, which holds
-every sample clip at every rendition): three workers each holding a warmed server, plus the servers
-single tests start, came within 1 GiB of this machine's 24 GiB. With 2 GiB a server holds the clips at
-most renditions and prepares the rest when asked, which costs CPU, not correctness."""
+PARALLEL_RENDER_WORKERS = 2
+"""Render processes of a server a test starts: its default is one per core, and under pytest-xdist
+several servers share this machine's cores."""
 
 
 def parallel_run_env() -> dict[str, str]:
     """Settings every server started by a test gets under pytest-xdist (a test's own env still wins)."""
-    return {"HLS_FRAME_CACHE_MIB": str(PARALLEL_FRAME_CACHE_MIB)} if os.environ.get("PYTEST_XDIST_WORKER") else {}
+    return {"HLS_RENDER_WORKERS": str(PARALLEL_RENDER_WORKERS)} if os.environ.get("PYTEST_XDIST_WORKER") else {}
 
 
 @contextmanager
@@ -179,9 +204,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, sample_clips_dir: Path
 
 
 def wait_until_warm(server: LiveServer, timeout: float = 180) -> None:
-    """Until start-up warming has prepared every clip it plans to hold (players then meet no cold clip)."""
+    """Until the server is ready: render processes running and every clip prepared (players then meet
+    no cold clip)."""
     deadline = time.monotonic() + timeout
-    while (health := httpx.get(server.url("/health"), timeout=5).json())["clips_prepared"] < health["clips_total"]:
+    while (ready := httpx.get(server.url("/ready"), timeout=5)).status_code != 200:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"clips not prepared in time: {health}")
+            raise RuntimeError(f"not ready in time: {ready.text}")
         time.sleep(0.5)

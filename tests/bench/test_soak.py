@@ -68,9 +68,9 @@ def test_the_memory_trend_is_taken_over_the_second_half_in_mib_per_minute():
     # warm-up: +100 MiB over the first 5 minutes, then +2 MiB per minute
     samples = [Sample(t, 400 + 20 * t / 60 if t < 300 else 500 + 2 * (t - 300) / 60, 0, 0) for t in range(0, 601, 5)]
     memory = memory_summary(samples)
-    assert memory["rss_slope_second_half_mib_per_min"] == pytest.approx(2.0)
-    assert memory["rss_first_mib"] == 400 and memory["rss_last_mib"] == pytest.approx(510)
-    assert memory["rss_max_mib"] == pytest.approx(510)
+    assert memory["memory_slope_second_half_mib_per_min"] == pytest.approx(2.0)
+    assert memory["memory_first_mib"] == 400 and memory["memory_last_mib"] == pytest.approx(510)
+    assert memory["memory_max_mib"] == pytest.approx(510)
 
 
 def test_memory_without_samples_is_an_error_not_a_zero():
@@ -81,7 +81,7 @@ def test_memory_without_samples_is_an_error_not_a_zero():
 def test_caches_are_compared_with_their_budgets_at_their_largest():
     samples = [Sample(0, 1, 10, 5), Sample(5, 1, 30, 5), Sample(10, 1, 20, 5)]
     caches = cache_summary(samples, segment_budget=25, frame_budget=5)
-    assert caches["segment_cache_within_budget"] is False and caches["frame_cache_within_budget"] is True
+    assert caches["segment_cache_within_budget"] is False and caches["frame_store_within_budget"] is True
 
 
 def test_player_plans_and_burst_plans_are_valid_and_all_distinct():

@@ -16,7 +16,7 @@ import pytest
 from server.signing import UrlSigner
 from tests.clients.ffmpeg_client import decode_with_ffmpeg
 from tests.clients.hlsjs_client import find_chromium, play_with_hlsjs
-from tests.conftest import running_server
+from tests.conftest import running_server, wait_until_warm
 
 pytestmark = pytest.mark.clients
 
@@ -36,11 +36,7 @@ WARMING_TIMEOUT_SECONDS = 180
 def signed_server(tmp_path_factory, sample_clips_dir):
     env = {"HLS_URL_SIGNING_KEY": KEY, "HLS_URL_TTL_SECONDS": "3600"}
     with running_server(tmp_path_factory.mktemp("signed"), sample_clips_dir, env) as server:
-        deadline = time.monotonic() + WARMING_TIMEOUT_SECONDS  # as `live_server`: players meet no cold clip
-        while (health := httpx.get(server.url("/health"), timeout=5).json())["clips_prepared"] < health["clips_total"]:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"clips not prepared in time: {health}")
-            time.sleep(0.5)
+        wait_until_warm(server, WARMING_TIMEOUT_SECONDS)  # as `live_server`: players meet no cold clip
         yield server
 
 

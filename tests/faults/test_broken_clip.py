@@ -1,7 +1,8 @@
 """Fault: an exercise clip that is missing or corrupt, on a real server process.
 
-The clips are damaged after start-up, with clip warming off and a frame cache
-too small to hold them, so the damage is met by the renderer itself: replaced
+The clips are damaged after start-up, with clip warming off, so the damage is
+met by the renderer itself (a damaged file has a new content version, so no
+frames prepared from the healthy file are reused): replaced
 by garbage, truncated to half, deleted. Each segment that needs such a clip
 answers 503 `clip_unavailable` naming the exercise (never a short segment with
 200), and plans on healthy clips keep playing. A clip already broken when the
@@ -25,7 +26,7 @@ DAMAGE = {
     "jumping_jack": "truncated",
     "push_up": "deleted",
 }
-ENV = {"HLS_WARM_CLIPS": "0", "HLS_FRAME_CACHE_MIB": "1", "HLS_LOOK_AHEAD": "0"}
+ENV = {"HLS_WARM_CLIPS": "0", "HLS_LOOK_AHEAD": "0"}
 REQUEST_TIMEOUT_SECONDS = 120
 SEGMENT = 1  # the rest of the intro: a still of the plan's first exercise
 

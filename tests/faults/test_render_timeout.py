@@ -1,10 +1,10 @@
 """Fault: a render that exceeds its time limit (HLS_RENDER_TIMEOUT_SECONDS).
 
-A slow render is injected in process: the renderer blocks until the test lets
-it go. The waiting request must get 504 `render_timeout` with Retry-After, the
+A slow render is injected in process (renders on server threads,
+`render_processes=False`): the renderer blocks until the test lets it go. The waiting request must get 504 `render_timeout` with Retry-After, the
 single-flight entry must be cleared so the next request renders afresh, and
-the abandoned render's late result still lands in the cache. A thread cannot
-be killed, so the stuck render keeps its worker: /health counts it as
+the abandoned render's late result still lands in the cache. The stuck render
+keeps its worker: /health counts it as
 overrunning, and requests queued behind it are bounded by the same limit.
 """
 
@@ -16,7 +16,8 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
-import server.streaming
+import segmenter.workers
+from segmenter.workers import RenderKind
 from server.app import create_app
 from server.config import Settings
 
@@ -38,7 +39,7 @@ class HeldRenders:
     def __init__(self) -> None:
         self.calls: list[int] = []
         self.release = threading.Event()
-        self.real = server.streaming.render_segment
+        self.real = segmenter.workers.RENDERERS[RenderKind.SEGMENT]
 
     def __call__(self, spec, library) -> bytes:
         self.calls.append(spec.index)
@@ -50,7 +51,7 @@ class HeldRenders:
 @pytest.fixture
 def held(monkeypatch):
     renders = HeldRenders()
-    monkeypatch.setattr(server.streaming, "render_segment", renders)
+    monkeypatch.setitem(segmenter.workers.RENDERERS, RenderKind.SEGMENT, renders)
     yield renders
     renders.release.set()
 
@@ -62,6 +63,7 @@ def app_client(new_data_dir, workers: int) -> TestClient:
         render_workers=workers,
         look_ahead=0,
         render_timeout_seconds=TIME_LIMIT_SECONDS,
+        render_processes=False,
     )
     return TestClient(create_app(settings))
 

@@ -18,7 +18,8 @@ from playlists.presentation import build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
 from playlists.timeline import BlockKind
 from segmenter.captions import CAPTIONS, NO_BREAK_SPACE, exercise_name
-from segmenter.frames import FrameLibrary, unpack_yuv420p
+from segmenter.frame_store import FrameStore
+from segmenter.frames import unpack_yuv420p
 from segmenter.overlays import OverlayState, Text, layout, overlay_state
 from segmenter.render import render_segment
 from segmenter.spec import build_segment_spec, clip_ref_of, spec_key
@@ -158,13 +159,13 @@ def decoded_luma(data: bytes) -> list[np.ndarray]:
         ]
 
 
-def test_a_french_plan_renders_french_text_and_its_own_segments(sample_clips_dir: Path):
+def test_a_french_plan_renders_french_text_and_its_own_segments(sample_clips_dir: Path, frame_store: FrameStore):
     """Decoded French frames show the French overlay (accents included) in every text box; the English
     twin of the same exercises gives other bytes and another key."""
     catalogue = load_catalogue(sample_clips_dir)
     rendition = next(r for r in DEFAULT_RENDITIONS if r.name == "360p")
     document = {"items": [{"exercise_id": "push_up", "work_seconds": 2, "rest_seconds": 2}], "rounds": 2}
-    library = FrameLibrary(1 << 28)
+    library = frame_store
     rendered = {}
     for language in LANGUAGES:
         presentation = build_presentation(Plan.model_validate(dict(document, language=language)), DEFAULT_RENDITIONS)

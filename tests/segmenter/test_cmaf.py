@@ -22,7 +22,7 @@ from segmenter.avcc import rendition_parameter_sets
 from segmenter.cmaf import build_init_segment, init_segment
 from segmenter.codecs import nal_units
 from playlists.cues import timeline_cues
-from segmenter.frames import FrameLibrary
+from segmenter.frame_store import FrameStore
 from segmenter.music import music_samples
 from segmenter.render import render_segment
 from segmenter.spec import Container, MusicRef, SegmentSpec, build_segment_spec, clip_ref_of, spec_key
@@ -56,7 +56,7 @@ class Rendered:
     specs: list[SegmentSpec]
     init: bytes
     segments: list[bytes]
-    library: FrameLibrary
+    library: FrameStore
 
     @property
     def whole(self) -> bytes:
@@ -64,7 +64,7 @@ class Rendered:
 
 
 @pytest.fixture(scope="module")
-def rendered(sample_clips_dir: Path) -> Rendered:
+def rendered(sample_clips_dir: Path, frame_store: FrameStore) -> Rendered:
     catalogue = load_catalogue(sample_clips_dir)
     clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
     presentation = build_presentation(Plan.model_validate(PLAN), DEFAULT_RENDITIONS)
@@ -73,7 +73,7 @@ def rendered(sample_clips_dir: Path) -> Rendered:
         build_segment_spec(presentation, RENDITION, i, clips, music, Container.FMP4)
         for i in range(len(presentation.segments))
     ]
-    library = FrameLibrary(1 << 30)
+    library = frame_store
     segments = [render_segment(spec, library) for spec in specs]
     return Rendered(presentation, specs, init_segment(RENDITION), segments, library)
 

@@ -13,7 +13,7 @@ from assets.catalogue import load_catalogue
 from playlists.plan import Plan
 from playlists.presentation import build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
-from segmenter.frames import FrameLibrary
+from segmenter.frame_store import FrameStore
 from segmenter.iframes import render_iframe
 from segmenter.render import render_segment
 from segmenter.spec import SpecBuilder, clip_ref_of
@@ -45,8 +45,8 @@ def luma(frame: av.VideoFrame) -> np.ndarray:
     return np.frombuffer(frame.planes[0], np.uint8).reshape(frame.height, -1)[:, : frame.width].astype(int)
 
 
-def test_every_iframe_resource_decodes_to_one_keyframe_at_its_segment_start(builder):
-    library = FrameLibrary(1 << 30)
+def test_every_iframe_resource_decodes_to_one_keyframe_at_its_segment_start(builder, frame_store):
+    library = frame_store
     for index, segment in enumerate(builder.presentation.segments):
         data = render_iframe(builder.spec(index), library)
         with av.open(io.BytesIO(data), format="mpegts") as container:
@@ -59,8 +59,8 @@ def test_every_iframe_resource_decodes_to_one_keyframe_at_its_segment_start(buil
         assert len(data) % 188 == 0 and data[0] == 0x47
 
 
-def test_the_keyframe_shows_the_same_picture_as_its_segments_first_frame(builder):
-    library = FrameLibrary(1 << 30)
+def test_the_keyframe_shows_the_same_picture_as_its_segments_first_frame(builder, frame_store):
+    library = frame_store
     for index in (1, 2):  # a work segment of the alpha clip, and one further on
         alone = decoded(render_iframe(builder.spec(index), library))[0]
         first = decoded(render_segment(builder.spec(index), library))[0]

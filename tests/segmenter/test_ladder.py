@@ -17,7 +17,7 @@ from playlists.presentation import build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS, rendition_named
 from playlists.segments import target_duration
 from segmenter.codecs import avc1_codec
-from segmenter.frames import FrameLibrary
+from segmenter.frame_store import FrameStore
 from segmenter.render import render_segment
 from segmenter.spec import Container, SpecBuilder, clip_ref_of
 from tests.mediainspect import rfc_peak_and_average
@@ -38,12 +38,12 @@ FMP4_RUNG = "540p"
 
 
 @pytest.fixture(scope="module")
-def ladder(sample_clips_dir: Path) -> dict[str, list[bytes]]:
+def ladder(sample_clips_dir: Path, frame_store: FrameStore) -> dict[str, list[bytes]]:
     """The whole plan rendered at every rendition in MPEG-TS (by rendition name), and at FMP4_RUNG in fMP4."""
     catalogue = load_catalogue(sample_clips_dir)
     clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
     presentation = build_presentation(PLAN, DEFAULT_RENDITIONS)
-    library = FrameLibrary(4 << 30)
+    library = frame_store
     out = {}
     for rendition in DEFAULT_RENDITIONS:
         builder = SpecBuilder(presentation, rendition, clips)

@@ -15,7 +15,8 @@ from playlists.plan import LANGUAGES, Plan
 from playlists.presentation import build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS, Rendition
 from playlists.timeline import BlockKind
-from segmenter.frames import FrameLibrary, make_background, unpack_yuv420p
+from segmenter.frame_store import FrameStore
+from segmenter.frames import make_background, unpack_yuv420p
 from segmenter.overlays import ACCENT, Box, OverlayState, Text, clock, draw, layout, overlay_state
 from segmenter.spec import build_segment_spec, clip_ref_of
 from segmenter.text import text_box
@@ -146,12 +147,12 @@ def test_drawing_changes_only_the_overlay_boxes_and_text_is_white_on_dark_rim():
     assert y_after[y : y + h, x : x + w].min() < y_before[y : y + h, x : x + w].min()  # dark rim
 
 
-def test_the_same_instant_is_pixel_identical_whichever_segment_draws_it(sample_clips_dir: Path):
+def test_the_same_instant_is_pixel_identical_whichever_segment_draws_it(sample_clips_dir: Path, frame_store: FrameStore):
     catalogue = load_catalogue(sample_clips_dir)
     clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
     document = {"items": [{"exercise_id": "squat", "work_seconds": 9, "rest_seconds": 5}], "rounds": 2}
     rendition: Rendition = DEFAULT_RENDITIONS[0]
-    library = FrameLibrary(1 << 30)
+    library = frame_store
     pictures = []
     for segment_seconds in (2, 3):
         presentation = build_presentation(

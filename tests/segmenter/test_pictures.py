@@ -21,7 +21,7 @@ from playlists.plan import Plan
 from playlists.presentation import Presentation, build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
 from playlists.timeline import BlockKind, compile_plan
-from segmenter.frames import FrameLibrary
+from segmenter.frame_store import FrameStore
 from segmenter.pictures import (
     EmptyStoryboard,
     FrameOutOfRange,
@@ -76,8 +76,8 @@ def presentation() -> Presentation:
 
 
 @pytest.fixture(scope="module")
-def library() -> FrameLibrary:
-    return FrameLibrary(1 << 30)
+def library(frame_store: FrameStore) -> FrameStore:
+    return frame_store
 
 
 @pytest.fixture(scope="module")

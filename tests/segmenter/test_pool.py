@@ -10,7 +10,7 @@ def blocked_pool(**limits):
     pool = RenderPool(1, **limits)
     release, started = threading.Event(), threading.Event()
 
-    def hold() -> bytes:
+    def hold(_) -> bytes:
         started.set()
         release.wait(5)
         return b"held"
@@ -23,8 +23,8 @@ def blocked_pool(**limits):
 def test_waiting_players_go_before_look_ahead():
     pool, release, _ = blocked_pool(max_urgent_queued=4, max_ahead_queued=4)
     order: list[str] = []
-    ahead = pool.submit(lambda: order.append("ahead") or b"", Priority.AHEAD)
-    urgent = pool.submit(lambda: order.append("urgent") or b"", Priority.URGENT)
+    ahead = pool.submit(lambda _: order.append("ahead") or b"", Priority.AHEAD)
+    urgent = pool.submit(lambda _: order.append("urgent") or b"", Priority.URGENT)
     release.set()
     ahead.future.result(5), urgent.future.result(5)
     pool.close()
@@ -34,8 +34,8 @@ def test_waiting_players_go_before_look_ahead():
 def test_a_promoted_look_ahead_job_overtakes_other_look_ahead():
     pool, release, _ = blocked_pool(max_urgent_queued=4, max_ahead_queued=4)
     order: list[str] = []
-    first = pool.submit(lambda: order.append("first") or b"", Priority.AHEAD)
-    second = pool.submit(lambda: order.append("second") or b"", Priority.AHEAD)
+    first = pool.submit(lambda _: order.append("first") or b"", Priority.AHEAD)
+    second = pool.submit(lambda _: order.append("second") or b"", Priority.AHEAD)
     pool.promote(second)
     release.set()
     first.future.result(5), second.future.result(5)
@@ -45,11 +45,11 @@ def test_a_promoted_look_ahead_job_overtakes_other_look_ahead():
 
 def test_too_much_urgent_work_is_refused_and_look_ahead_is_dropped():
     pool, release, _ = blocked_pool(max_urgent_queued=1, max_ahead_queued=1)
-    pool.submit(lambda: b"", Priority.URGENT)
+    pool.submit(lambda _: b"", Priority.URGENT)
     with pytest.raises(PoolOverloaded):
-        pool.submit(lambda: b"", Priority.URGENT)
-    assert pool.submit(lambda: b"", Priority.AHEAD) is not None
-    assert pool.submit(lambda: b"", Priority.AHEAD) is None
+        pool.submit(lambda _: b"", Priority.URGENT)
+    assert pool.submit(lambda _: b"", Priority.AHEAD) is not None
+    assert pool.submit(lambda _: b"", Priority.AHEAD) is None
     release.set()
     pool.close()
 
@@ -57,7 +57,7 @@ def test_too_much_urgent_work_is_refused_and_look_ahead_is_dropped():
 def test_errors_reach_the_waiter():
     pool = RenderPool(1, max_urgent_queued=2, max_ahead_queued=2)
 
-    def broken() -> bytes:
+    def broken(_) -> bytes:
         raise ValueError("bad clip")
 
     job = pool.submit(broken, Priority.URGENT)
@@ -68,21 +68,21 @@ def test_errors_reach_the_waiter():
 
 def test_closing_cancels_queued_work_and_refuses_new_work():
     pool, release, running = blocked_pool(max_urgent_queued=4, max_ahead_queued=4)
-    queued = pool.submit(lambda: b"", Priority.AHEAD)
+    queued = pool.submit(lambda _: b"", Priority.AHEAD)
     release.set()
     pool.close()
     assert running.future.result(5) == b"held"
     assert queued.future.cancelled() or queued.future.result(5) == b""
     with pytest.raises(PoolClosed):
-        pool.submit(lambda: b"", Priority.URGENT)
+        pool.submit(lambda _: b"", Priority.URGENT)
 
 
 def test_a_cancelled_queued_job_never_runs_and_frees_its_place():
     pool, release, _ = blocked_pool(max_urgent_queued=1, max_ahead_queued=1)
     ran: list[str] = []
-    job = pool.submit(lambda: ran.append("job") or b"", Priority.URGENT)
+    job = pool.submit(lambda _: ran.append("job") or b"", Priority.URGENT)
     assert pool.cancel(job) and job.future.cancelled()
-    replacement = pool.submit(lambda: ran.append("replacement") or b"", Priority.URGENT)  # the queue has room again
+    replacement = pool.submit(lambda _: ran.append("replacement") or b"", Priority.URGENT)  # the queue has room again
     release.set()
     replacement.future.result(5)
     pool.close()
@@ -94,14 +94,14 @@ def test_look_ahead_waits_on_an_idle_worker_while_a_player_waits_for_a_render():
     pool = RenderPool(2, max_urgent_queued=4, max_ahead_queued=4)
     release, started = threading.Event(), threading.Event()
 
-    def urgent_render() -> bytes:
+    def urgent_render(_) -> bytes:
         started.set()
         release.wait(5)
         return b"urgent"
 
     urgent = pool.submit(urgent_render, Priority.URGENT)
     started.wait(5)
-    ahead = pool.submit(lambda: b"ahead", Priority.AHEAD)
+    ahead = pool.submit(lambda _: b"ahead", Priority.AHEAD)
     assert not ahead.future.done()
     threading.Event().wait(0.2)  # the second worker is free, yet must not take it
     assert not ahead.started
@@ -114,7 +114,7 @@ def test_look_ahead_waits_on_an_idle_worker_while_a_player_waits_for_a_render():
 def test_urgent_work_still_uses_every_worker():
     pool = RenderPool(2, max_urgent_queued=4, max_ahead_queued=4)
     both_running = threading.Barrier(2, timeout=5)
-    jobs = [pool.submit(lambda: both_running.wait() and b"" or b"ok", Priority.URGENT) for _ in range(2)]
+    jobs = [pool.submit(lambda _: both_running.wait() and b"" or b"ok", Priority.URGENT) for _ in range(2)]
     assert [job.future.result(5) for job in jobs] == [b"ok", b"ok"]
     pool.close()
 
@@ -126,13 +126,13 @@ class WorkerKilled(BaseException):
 def test_a_worker_that_dies_mid_render_reports_worker_lost_and_is_replaced():
     pool = RenderPool(1, max_urgent_queued=2, max_ahead_queued=2)
 
-    def dying() -> bytes:
+    def dying(_) -> bytes:
         raise WorkerKilled("gone")
 
     job = pool.submit(dying, Priority.URGENT)
     with pytest.raises(WorkerLost, match="WorkerKilled: gone"):
         job.future.result(5)
-    after = pool.submit(lambda: b"alive", Priority.URGENT)  # the only worker died: a replacement runs this
+    after = pool.submit(lambda _: b"alive", Priority.URGENT)  # the only worker died: a replacement runs this
     assert after.future.result(5) == b"alive"
     assert pool.replaced == 1 and pool.workers == 1
     pool.close()
@@ -140,10 +140,10 @@ def test_a_worker_that_dies_mid_render_reports_worker_lost_and_is_replaced():
 
 def test_an_ordinary_render_error_keeps_the_worker():
     pool = RenderPool(1, max_urgent_queued=2, max_ahead_queued=2)
-    job = pool.submit(lambda: 1 / 0, Priority.URGENT)
+    job = pool.submit(lambda _: 1 / 0, Priority.URGENT)
     with pytest.raises(ZeroDivisionError):
         job.future.result(5)
-    assert pool.submit(lambda: b"ok", Priority.URGENT).future.result(5) == b"ok"
+    assert pool.submit(lambda _: b"ok", Priority.URGENT).future.result(5) == b"ok"
     assert pool.replaced == 0
     pool.close()
 

@@ -19,7 +19,7 @@ from playlists.presentation import Presentation, build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.audio import synthesize
 from playlists.cues import timeline_cues
-from segmenter.frames import FrameLibrary
+from segmenter.frame_store import FrameStore
 from segmenter.music import music_samples
 from segmenter.render import render_segment
 from segmenter.spec import MusicRef, build_segment_spec, clip_ref_of
@@ -45,14 +45,14 @@ def music_of(sample_clips_dir: Path) -> MusicRef:
 
 
 @pytest.fixture(scope="module")
-def rendered(sample_clips_dir: Path) -> tuple[Presentation, list[bytes]]:
+def rendered(sample_clips_dir: Path, frame_store: FrameStore) -> tuple[Presentation, list[bytes]]:
     catalogue = load_catalogue(sample_clips_dir)
     music = music_of(sample_clips_dir)
     presentation = build_presentation(Plan.model_validate(PLAN), DEFAULT_RENDITIONS)
     clips = {
         e.id: clip_ref_of(e) for e in catalogue.exercises.values()
     }
-    library = FrameLibrary(1 << 30)
+    library = frame_store
     rendition = DEFAULT_RENDITIONS[0]
     segments = [
         render_segment(build_segment_spec(presentation, rendition, i, clips, music), library)
@@ -238,11 +238,11 @@ SPEED_PLAN = {
 }
 
 
-def test_speed_remapping_is_exact_at_half_three_quarters_four_thirds_and_double(sample_clips_dir):
+def test_speed_remapping_is_exact_at_half_three_quarters_four_thirds_and_double(sample_clips_dir, frame_store):
     catalogue = load_catalogue(sample_clips_dir)
     clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
     presentation = build_presentation(Plan.model_validate(SPEED_PLAN), DEFAULT_RENDITIONS)
-    library = FrameLibrary(1 << 30)
+    library = frame_store
     segments = [
         render_segment(build_segment_spec(presentation, DEFAULT_RENDITIONS[0], i, clips), library)
         for i in range(len(presentation.segments))
@@ -292,7 +292,7 @@ def decoded_luma_at(segments: list[bytes], wanted: set[int]) -> dict[int, np.nda
     return found
 
 
-def expected_picture(presentation: Presentation, frame: int, sample_clips_dir: Path) -> np.ndarray:
+def expected_picture(presentation: Presentation, frame: int, sample_clips_dir: Path, frame_store: FrameStore) -> np.ndarray:
     """The overlay-drawn picture the renderer fed the encoder for `frame` (luma)."""
     from segmenter.frames import unpack_yuv420p
     from segmenter.video import segment_pictures
@@ -301,11 +301,11 @@ def expected_picture(presentation: Presentation, frame: int, sample_clips_dir: P
     clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
     segment = next(s for s in presentation.segments if s.start_frame <= frame < s.end_frame)
     spec = build_segment_spec(presentation, DEFAULT_RENDITIONS[0], segment.index, clips, music_of(sample_clips_dir))
-    picture = list(segment_pictures(spec, FrameLibrary(1 << 30)))[frame - segment.start_frame]
+    picture = list(segment_pictures(spec, frame_store))[frame - segment.start_frame]
     return unpack_yuv420p(picture)[0]
 
 
-def test_overlays_in_decoded_frames_match_the_expected_rendering(rendered, sample_clips_dir):
+def test_overlays_in_decoded_frames_match_the_expected_rendering(rendered, sample_clips_dir, frame_store):
     """At chosen instants (intro, work, rest, outro) every overlay region of the decoded
     picture matches the rendering; the next second's rendering does not."""
     from segmenter.overlays import Text, layout, overlay_state
@@ -317,8 +317,8 @@ def test_overlays_in_decoded_frames_match_the_expected_rendering(rendered, sampl
     catalogue = load_catalogue(sample_clips_dir)
     clips = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
     for frame in instants:
-        expected = expected_picture(presentation, frame, sample_clips_dir).astype(np.int16)
-        later = expected_picture(presentation, frame + 30, sample_clips_dir).astype(np.int16)
+        expected = expected_picture(presentation, frame, sample_clips_dir, frame_store).astype(np.int16)
+        later = expected_picture(presentation, frame + 30, sample_clips_dir, frame_store).astype(np.int16)
         segment = next(s for s in presentation.segments if s.start_frame <= frame < s.end_frame)
         spec = build_segment_spec(presentation, DEFAULT_RENDITIONS[0], segment.index, clips)
         run = next(r for r in spec.runs if r.first_frame <= frame < r.first_frame + r.frames)

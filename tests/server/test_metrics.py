@@ -16,7 +16,7 @@ from tests.conftest import running_server
 
 PLAN = {"items": [{"exercise_id": "squat", "work_seconds": 8}], "rounds": 1}
 SEGMENT_CACHE_MIB = 64
-FRAME_CACHE_MIB = 512
+FRAME_STORE_MIB = 512
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -33,13 +33,15 @@ def value(scraped: dict, name: str, **labels: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def client(new_data_dir):
+def client(new_data_dir, tmp_path_factory):
     settings = Settings(
         data_dir=new_data_dir(),
+        frame_store_dir=tmp_path_factory.mktemp("frames"),
         warm_clips=False,
         look_ahead=0,
         segment_cache_mib=SEGMENT_CACHE_MIB,
-        frame_cache_mib=FRAME_CACHE_MIB,
+        frame_store_mib=FRAME_STORE_MIB,
+        render_workers=2,
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
@@ -85,9 +87,12 @@ def test_cache_and_queue_gauges_report_bytes_within_their_budgets(client, plan_i
     scraped = scrape(client)
     assert value(scraped, "hls_segment_cache_budget_bytes") == SEGMENT_CACHE_MIB * MIB
     assert 0 < value(scraped, "hls_segment_cache_bytes") <= SEGMENT_CACHE_MIB * MIB
-    assert value(scraped, "hls_frame_cache_budget_bytes") == FRAME_CACHE_MIB * MIB
-    assert 0 < value(scraped, "hls_frame_cache_bytes") <= FRAME_CACHE_MIB * MIB
-    assert value(scraped, "hls_frame_cache_clips") >= 1
+    assert value(scraped, "hls_frame_store_budget_bytes") == FRAME_STORE_MIB * MIB
+    assert 0 < value(scraped, "hls_frame_store_bytes") <= FRAME_STORE_MIB * MIB
+    assert value(scraped, "hls_frame_store_files") >= 1
+    assert value(scraped, "hls_render_processes") == 2
+    assert value(scraped, "hls_render_workers_replaced_total") == 0
+    assert value(scraped, "hls_clip_preparation_pending") == 0  # warming is off: nothing queued
     assert value(scraped, "hls_render_queue_depth", priority="urgent") == 0
     assert value(scraped, "hls_render_queue_depth", priority="ahead") == 0
     assert ("hls_shared_store_failures_total", ()) not in scraped  # no shared tier configured

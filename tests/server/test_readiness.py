@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
@@ -12,11 +15,46 @@ from server.config import Settings
 from tests.assets.repository_backends import admin_url, postgres_execute, scratch_postgres_database
 
 
+READY_WITHIN_SECONDS = 60.0
+EVERY_CHECK_OK = {
+    "database": "ok",
+    "clip_storage": "ok",
+    "catalogue": "ok",
+    "render_workers": "ok",
+    "prepared_clips": "ok",
+}
+
+
+def wait_ready(client: TestClient, timeout: float = READY_WITHIN_SECONDS) -> httpx.Response:
+    """Poll /ready until 200 (render processes take a moment to start); the last answer."""
+    deadline = time.monotonic() + timeout
+    while (response := client.get("/ready")).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return response
+
+
 def test_a_started_node_is_ready_with_every_check_ok(new_data_dir):
     with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as client:
-        response = client.get("/ready")
+        response = wait_ready(client)
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": "ok", "clip_storage": "ok", "catalogue": "ok"}}
+    assert response.json() == {"status": "ready", "checks": EVERY_CHECK_OK}
+
+
+def test_a_node_is_not_ready_until_its_render_processes_run_and_its_clips_are_prepared(
+    new_data_dir, tmp_path
+):
+    """A fresh frame store: /ready says what it waits for (503), then 200 once every clip is prepared."""
+    settings = Settings(data_dir=new_data_dir(), frame_store_dir=tmp_path / "frames", render_workers=1)
+    with TestClient(create_app(settings)) as client:
+        first = client.get("/ready")
+        response = wait_ready(client, timeout=240)
+        health = client.get("/health").json()
+    assert first.status_code == 503
+    waiting = first.json()["checks"]
+    assert "clips" in waiting["prepared_clips"] or "render processes" in waiting["render_workers"]
+    assert response.status_code == 200, response.text
+    assert health["clips_prepared"] == health["clips_total"] > 0
+    assert len(health["render_processes"]) == 1
 
 
 def database_errors(client: TestClient) -> float:
@@ -33,7 +71,7 @@ def test_an_unreachable_database_makes_the_node_unready_but_still_alive(new_data
     with scratch_postgres_database() as dsn:
         settings = Settings(data_dir=new_data_dir(), warm_clips=False, database_url=dsn)
         with TestClient(create_app(settings)) as client:
-            assert client.get("/ready").status_code == 200
+            assert wait_ready(client).status_code == 200
             name = dsn.rsplit("/", 1)[1]
             postgres_execute(admin_url(), f'DROP DATABASE "{name}" WITH (FORCE)')
             response = client.get("/ready")
@@ -51,6 +89,7 @@ def test_an_unreachable_database_makes_the_node_unready_but_still_alive(new_data
 def test_a_missing_clip_directory_makes_the_node_unready_until_it_is_back(new_data_dir):
     data_dir = new_data_dir()
     with TestClient(create_app(Settings(data_dir=data_dir, warm_clips=False))) as client:
+        assert wait_ready(client).status_code == 200
         moved = data_dir.with_name("moved-away")
         data_dir.rename(moved)
         try:
