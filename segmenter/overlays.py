@@ -25,6 +25,7 @@ from playlists.timeline import BlockKind
 from segmenter.captions import CAPTIONS
 from segmenter.frames import unpack_yuv420p
 from segmenter.spec import FrameRun, SegmentSpec
+from segmenter.stamp_cache import ByteBoundedCache
 from segmenter.text import SPRITE_CACHE_SIZE, Mask, Typeface, fitting_size, text_box, text_sprite
 
 REFERENCE_HEIGHT = 720
@@ -267,11 +268,20 @@ def layers_stamp(masks: list[tuple[Mask, Colour, float]]) -> Stamp:
     return Stamp(keep=(luma[0], u[0], v[0]), add=(luma[1], u[1], v[1]))
 
 
-@functools.lru_cache(maxsize=SPRITE_CACHE_SIZE)
-def text_stamp(text: str, size: int, face: Typeface = Typeface.EMBEDDED) -> Stamp:
+def _text_stamp(text: str, size: int, face: Typeface = Typeface.EMBEDDED) -> Stamp:
     """White text on a dark rim: the rim at OUTLINE_OPACITY, the fill opaque."""
     sprite = text_sprite(text, size, face)
     return layers_stamp([(sprite.outline, BLACK, OUTLINE_OPACITY), (sprite.fill, WHITE, 1.0)])
+
+
+def stamp_bytes(stamp: Stamp) -> int:
+    return sum(plane.nbytes for plane in (*stamp.keep, *stamp.add))
+
+
+STAMP_CACHE_BYTES = 32 << 20
+"""Rasterised text one process keeps (`segmenter.stamp_cache`): every distinct text of a few plans at
+the whole ladder, a small share of a render process's memory."""
+text_stamp = ByteBoundedCache(_text_stamp, stamp_bytes, STAMP_CACHE_BYTES)
 
 
 @functools.lru_cache(maxsize=SPRITE_CACHE_SIZE)
@@ -313,8 +323,10 @@ def draw_into(planes: tuple[np.ndarray, ...], elements: list[Element]) -> None:
             apply(planes, element.x, element.y, text_stamp(element.text, element.size, element.face))
 
 
-WARM_SECONDS = 99
-"""Countdowns up to this many seconds are rasterised at start-up."""
+WARM_SECONDS = 10
+"""Countdowns up to this many seconds are rasterised at start-up: the intro's and the last seconds of
+an interval. Longer ones cost about 1.3 ms each when first drawn; warming all 99 took 120 MB per
+render process."""
 
 
 def warm_stamps(width: int, height: int, exercise_names: Mapping[Language, Iterable[str]]) -> int:

@@ -22,6 +22,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 SPRITE_CACHE_SIZE = 4096
+SPRITE_MASK_CACHE_SIZE = 64
+"""Masks are only read to build a stamp (`segmenter.overlays`, cached by bytes): keep a few."""
 OUTLINE_DIVISOR = 14
 """Outline width = font size / this: a dark rim that keeps white text legible on any picture."""
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
@@ -98,7 +100,7 @@ def text_box(text: str, size: int, face: Typeface = Typeface.EMBEDDED) -> tuple[
     return width + width % 2, height + height % 2
 
 
-@functools.lru_cache(maxsize=SPRITE_CACHE_SIZE)
+@functools.lru_cache(maxsize=SPRITE_MASK_CACHE_SIZE)
 def text_sprite(text: str, size: int, face: Typeface = Typeface.EMBEDDED) -> TextSprite:
     """Fill and outline masks cropped to the outlined text's box (accents and descenders included)."""
     loaded = font(size, face)

@@ -12,8 +12,8 @@ the next render on that pool thread starts a fresh process.
 
 Every worker reads prepared clip frames from the same on-disk frame store
 (`segmenter.frame_store`), so their pictures share the kernel's page cache.
-Workers start from a fork server that has already imported the renderer, so a
-replacement is ready in a fraction of a second.
+A worker is a fresh interpreter that imports only the renderer (not fork: the
+server has threads and an event loop a forked child would inherit half-locked).
 
 `InProcessRenderer` renders in the calling thread: for tests that patch the
 renderer, for benchmarks, and for `HLS_RENDER_PROCESSES=0`.
@@ -22,13 +22,15 @@ renderer, for benchmarks, and for `HLS_RENDER_PROCESSES=0`.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import multiprocessing.connection
+import os
 import signal
-import threading
+import socket
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Protocol
 
@@ -42,9 +44,7 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_SECONDS = 60.0
 """A worker that has not said it is ready by then is counted as failed to start."""
 STOP_TIMEOUT_SECONDS = 5.0
-START_METHOD = "forkserver"
-"""Not fork: the server has threads (and asyncio) that a forked child would inherit half-locked."""
-PRELOADED_MODULES = ["segmenter.workers"]
+ENTRY_MODULE = "segmenter.render_process"
 _READY = "ready"
 
 
@@ -114,45 +114,52 @@ class InProcessRenderer:
 
 
 class RenderProcess:
-    """One child render process, driven by one pool thread at a time.
+    """One child render process (`python -m segmenter.render_process`), driven by one pool thread.
 
     `render` sends the spec and waits for the bytes; if the child dies meanwhile
-    it raises `WorkerLost` and the next `render` starts a fresh child.
+    it raises `WorkerLost` and the next `render` starts a fresh child. A plain
+    subprocess rather than `multiprocessing.Process`: a multiprocessing child
+    re-imports the parent's main module (the whole HTTP server) into every worker.
     """
 
     def __init__(self, settings: WorkerSettings, name: str) -> None:
         self.settings = settings
         self.name = name
         self.deaths = 0
-        """Children that died mid-render or between renders (each replaced at the next render)."""
+        """Children that died mid-render or between renders (each replaced at once)."""
         self.started = 0
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self._connection: multiprocessing.connection.Connection | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._connection: Connection | None = None
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
     def is_alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        return self._process is not None and self._process.poll() is None
 
     def start(self) -> None:
         """Start the child and wait until it is ready to render."""
-        context = worker_context()
-        parent, child = context.Pipe()
-        process = context.Process(target=worker_main, args=(child, self.settings), name=self.name, daemon=True)
-        process.start()
-        child.close()
-        if not parent.poll(START_TIMEOUT_SECONDS):
-            process.kill()
-            process.join()
-            raise WorkerStartFailed(f"render process {self.name} did not start within {START_TIMEOUT_SECONDS:g} s")
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-m", ENTRY_MODULE, str(theirs.fileno()), self.name],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+            connection = Connection(os.dup(ours.fileno()))
         try:
-            parent.recv()
-        except EOFError as error:
-            process.join()
+            connection.send(self.settings)
+            if not connection.poll(START_TIMEOUT_SECONDS):
+                raise WorkerStartFailed(f"render process {self.name} did not start within {START_TIMEOUT_SECONDS:g} s")
+            connection.recv()
+        except (EOFError, OSError, WorkerStartFailed) as error:
+            connection.close()
+            _stop(process)
+            if isinstance(error, WorkerStartFailed):
+                raise
             raise WorkerStartFailed(f"render process {self.name} exited at start ({exit_reason(process)})") from error
-        self._process, self._connection = process, parent
+        self._process, self._connection = process, connection
         self.started += 1
 
     def revive(self) -> None:
@@ -191,10 +198,7 @@ class RenderProcess:
             connection.close()
         if process is None:
             return "not started"
-        process.join(STOP_TIMEOUT_SECONDS)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        _stop(process)
         reason = exit_reason(process)
         log.warning("render process %s (pid %s) died: %s", self.name, process.pid, reason)
         return reason
@@ -202,7 +206,7 @@ class RenderProcess:
     def kill(self) -> None:
         """Stop the child now (shutdown past its grace time); its render fails with `WorkerLost`."""
         process = self._process
-        if process is not None and process.is_alive():
+        if process is not None and process.poll() is None:
             process.kill()
 
     def close(self) -> None:
@@ -217,14 +221,20 @@ class RenderProcess:
             except OSError:
                 pass
             connection.close()
-        process.join(STOP_TIMEOUT_SECONDS)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        _stop(process)
 
 
-def exit_reason(process: multiprocessing.process.BaseProcess) -> str:
-    code = process.exitcode
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Wait a moment for the child to exit, then kill it; reaped either way."""
+    try:
+        process.wait(STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def exit_reason(process: subprocess.Popen[bytes]) -> str:
+    code = process.poll()
     if code is None:
         return "still running"
     if code < 0:
@@ -232,24 +242,11 @@ def exit_reason(process: multiprocessing.process.BaseProcess) -> str:
     return f"exit status {code}"
 
 
-_context_lock = threading.Lock()
-_context: multiprocessing.context.BaseContext | None = None
-
-
-def worker_context() -> multiprocessing.context.BaseContext:
-    """The fork-server context, with the renderer preloaded (shared by every pool of this process)."""
-    global _context
-    with _context_lock:
-        if _context is None:
-            context = multiprocessing.get_context(START_METHOD)
-            context.set_forkserver_preload(PRELOADED_MODULES)
-            _context = context
-        return _context
-
-
-def worker_main(connection: multiprocessing.connection.Connection, settings: WorkerSettings) -> None:
-    """A render process: render what arrives until told to stop or the server goes away."""
+def serve(connection: Connection) -> None:
+    """A render process: take its settings, then render what arrives until told to stop or the server
+    goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; it then stops us
+    settings: WorkerSettings = connection.recv()
     store = settings.store.open()
     _warm(settings)
     connection.send(_READY)
@@ -266,6 +263,7 @@ def worker_main(connection: multiprocessing.connection.Connection, settings: Wor
         except Exception as error:  # handed to the server, which answers or retries
             reply = (False, _transferable(error))
         connection.send(reply)
+        _release_freed_memory()
 
 
 def _warm(settings: WorkerSettings) -> None:
@@ -289,3 +287,13 @@ def _transferable(error: Exception) -> Exception:
     except Exception:
         return RuntimeError(f"{type(error).__name__}: {error}")
     return error
+
+
+def _release_freed_memory() -> None:
+    """Give the C heap's free pages back to the kernel after a render (glibc keeps them otherwise)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

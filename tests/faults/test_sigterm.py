@@ -39,7 +39,12 @@ def connection_refused(port: int) -> bool:
 
 
 def test_sigterm_finishes_the_in_flight_segment_refuses_new_connections_and_exits_0(tmp_path, sample_clips_dir):
-    env = {"HLS_WARM_CLIPS": "0", "HLS_LOOK_AHEAD": "0", "HLS_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS)}
+    env = {
+        "HLS_WARM_CLIPS": "0",
+        "HLS_LOOK_AHEAD": "0",
+        "HLS_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
+        "HLS_FRAME_STORE_DIR": str(tmp_path / "cold-frames"),  # not the run's: the render must decode
+    }
     with running_server(tmp_path, sample_clips_dir, env) as server:
         port = int(server.base_url.rsplit(":", 1)[1])
         created = httpx.post(server.url("/api/plans"), json=PLAN, timeout=30).json()

@@ -258,12 +258,13 @@ def test_a_missing_clip_is_a_503_naming_the_exercise_not_a_broken_segment(tmp_pa
     assert response.json()["error"] == "clip_unavailable" and "squat" in response.json()["detail"]
 
 
-def test_the_server_keeps_answering_while_a_segment_renders(new_data_dir):
-    """Rendering runs in worker threads: /health must not wait for a cold segment."""
+def test_the_server_keeps_answering_while_a_segment_renders(new_data_dir, tmp_path):
+    """Rendering runs in worker processes: /health must not wait for a cold segment."""
     import threading
     import time
 
-    with TestClient(create_app(Settings(data_dir=new_data_dir(), warm_clips=False))) as own:
+    cold = Settings(data_dir=new_data_dir(), warm_clips=False, frame_store_dir=tmp_path / "frames")
+    with TestClient(create_app(cold)) as own:
         plan_id = own.post("/api/plans", json={"items": [{"exercise_id": "plank", "work_seconds": 6}]}).json()["id"]
         finished: dict[str, float] = {}
 

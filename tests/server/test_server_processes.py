@@ -56,7 +56,12 @@ def test_an_unreachable_shared_tier_still_serves_by_rendering_locally(tmp_path, 
 
 def test_a_queued_render_is_dropped_when_its_only_player_hangs_up(tmp_path, sample_clips_dir):
     """One worker busy with a cold ProRes render; a second segment queues; its player gives up."""
-    env = {"HLS_RENDER_WORKERS": "1", "HLS_LOOK_AHEAD": "0", "HLS_WARM_CLIPS": "0"}
+    env = {
+        "HLS_RENDER_WORKERS": "1",
+        "HLS_LOOK_AHEAD": "0",
+        "HLS_WARM_CLIPS": "0",
+        "HLS_FRAME_STORE_DIR": str(tmp_path / "cold-frames"),  # not the run's: the clip must be decoded
+    }
     with running_server(tmp_path / "solo", sample_clips_dir, env) as node:
         plan = {"items": [{"exercise_id": "plank", "work_seconds": 12}]}
         plan_id = httpx.post(node.url("/api/plans"), json=plan, timeout=30).json()["id"]
