@@ -18,6 +18,7 @@ from assets.library import ensure_sample_library
 from assets.repository import RepositoryError, open_repository
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.cache import SegmentCache
+from segmenter.engine import EngineSettings, RenderEngine
 from segmenter.frame_store import FrameStore
 from segmenter.shared_store import S3Settings, SharedSegmentStore
 from server.catalogue_routes import CATALOGUE_ROUTES
@@ -34,7 +35,7 @@ from server.rate_limit import LIMITER_STATE, RateLimiter
 from server.readiness import READINESS_ROUTES
 from server.routing import ROUTES
 from server.signing import SIGNER_STATE, UrlSigner, UrlTokenGuard
-from server.streaming import StreamingService
+from server.streaming import StreamingService, exercise_names
 from server.web_routes import WEB_ROUTES
 from server.workout_routes import WORKOUT_ROUTES
 
@@ -94,20 +95,22 @@ def create_app(settings: Settings) -> Starlette:
         except BaseException:
             await repository.close()
             raise
-        service = StreamingService(
-            exercises=exercises,
-            renditions=DEFAULT_RENDITIONS,
+        engine = RenderEngine(
+            EngineSettings(
+                renditions=DEFAULT_RENDITIONS,
+                render_workers=settings.render_workers,
+                render_processes=settings.render_processes,
+                render_queue=settings.render_queue,
+                look_ahead=settings.look_ahead,
+                render_timeout=settings.render_timeout_seconds,
+            ),
             frame_store=FrameStore(frame_store_dir(settings), settings.frame_store_mib * MIB),
             segment_cache=SegmentCache(settings.segment_cache_mib * MIB),
-            render_workers=settings.render_workers,
-            render_processes=settings.render_processes,
-            warm_clips=settings.warm_clips,
-            render_queue=settings.render_queue,
-            look_ahead=settings.look_ahead,
             shared=shared_store(settings),
-            metrics=metrics,
-            render_timeout=settings.render_timeout_seconds,
+            text_to_warm=lambda: exercise_names(exercises.snapshot),
+            render_timer=metrics.render,
         )
+        service = StreamingService(exercises, engine, warm_clips=settings.warm_clips)
         collector = metrics.watch(service)
         app.state.service = service
         app.state.exercises = exercises

@@ -153,23 +153,23 @@ class StreamingCollector(Collector):
         self.service = service
 
     def collect(self) -> Iterator[Metric]:
-        service = self.service
-        yield _gauge("hls_segment_cache_bytes", "Bytes of encoded segments held in memory", service.segments.nbytes)
+        engine = self.service.engine
+        yield _gauge("hls_segment_cache_bytes", "Bytes of encoded segments held in memory", engine.segments.nbytes)
         yield _gauge(
-            "hls_segment_cache_budget_bytes", "Budget of the in-memory segment cache", service.segments.budget
+            "hls_segment_cache_budget_bytes", "Budget of the in-memory segment cache", engine.segments.budget
         )
         yield _counter(
             "hls_segment_cache_hits",
             "Segment requests answered from memory or by joining a render under way",
-            service.segments.hits,
+            engine.segments.hits,
         )
         yield _counter(
-            "hls_segment_cache_misses", "Segment requests that had to start a render", service.segments.misses
+            "hls_segment_cache_misses", "Segment requests that had to start a render", engine.segments.misses
         )
-        yield _gauge("hls_frame_store_bytes", "Bytes of prepared clip frames on disk", service.frames.nbytes)
-        yield _gauge("hls_frame_store_budget_bytes", "Disk budget of the prepared frame store", service.frames.budget)
-        yield _gauge("hls_frame_store_files", "Clip/size pairs prepared on disk", service.frames.prepared)
-        progress = service.preparer.progress()
+        yield _gauge("hls_frame_store_bytes", "Bytes of prepared clip frames on disk", engine.frames.nbytes)
+        yield _gauge("hls_frame_store_budget_bytes", "Disk budget of the prepared frame store", engine.frames.budget)
+        yield _gauge("hls_frame_store_files", "Clip/size pairs prepared on disk", engine.frames.prepared)
+        progress = engine.preparation()
         yield _gauge("hls_clip_preparation_pending", "Clip/size pairs queued for preparation", progress.pending)
         preparation = CounterMetricFamily(
             "hls_clip_preparations", "Clip/size pairs prepared in the background since start", labels=["result"]
@@ -180,24 +180,24 @@ class StreamingCollector(Collector):
         yield _counter(
             "hls_clip_preparation_seconds", "Time spent preparing clips in the background", progress.seconds
         )
-        yield _gauge("hls_render_processes", "Live render worker processes", len(service.pool.worker_pids()))
+        yield _gauge("hls_render_processes", "Live render worker processes", len(engine.pool.worker_pids()))
         yield _counter(
             "hls_render_workers_replaced", "Render workers that died (crash, kill, OOM) and were replaced",
-            service.pool.replaced,
+            engine.pool.replaced,
         )
         queue = GaugeMetricFamily(
             "hls_render_queue_depth",
             "Renders waiting for a worker: urgent (a player waits) and ahead (look-ahead)",
             labels=["priority"],
         )
-        queue.add_metric(["urgent"], service.pool.queued(Priority.URGENT))
-        queue.add_metric(["ahead"], service.pool.queued(Priority.AHEAD))
+        queue.add_metric(["urgent"], engine.pool.queued(Priority.URGENT))
+        queue.add_metric(["ahead"], engine.pool.queued(Priority.AHEAD))
         yield queue
         yield _counter(
-            "hls_renders_cancelled", "Queued renders dropped because every waiting player left", service.pool.cancelled
+            "hls_renders_cancelled", "Queued renders dropped because every waiting player left", engine.pool.cancelled
         )
-        if service.shared is not None:
-            counts = service.shared.counters()
+        if engine.shared is not None:
+            counts = engine.shared.counters()
             shared = CounterMetricFamily(
                 "hls_shared_store_operations",
                 "Shared S3 segment tier: reads that found a segment (hit) or not (miss), segments stored",

@@ -192,7 +192,7 @@ async def still(
     height = picture_height(width, rendition)
     builder = streaming.spec_builder(presentation, rendition)
     key = picture_key(builder, [frame], "still", width, height, JPEG_QUALITY)
-    draw = functools.partial(still_jpeg, builder, frame, streaming.frames, width, height)
+    draw = functools.partial(still_jpeg, builder, frame, streaming.engine.frames, width, height)
     return await picture_answer(request, key, JPEG_MIME, draw)
 
 
@@ -236,7 +236,7 @@ async def storyboard_sprite(request: Request) -> Response:
     streaming, presentation = await plan_presentation(request)
     builder = streaming.spec_builder(presentation, storyboard_rendition(presentation))
     tiles, key = await asyncio.to_thread(sprite_layout, builder)
-    draw = functools.partial(sprite_jpeg, builder, streaming.frames, tiles)
+    draw = functools.partial(sprite_jpeg, builder, streaming.engine.frames, tiles)
     return await picture_answer(request, key, JPEG_MIME, draw)
 
 
@@ -269,7 +269,7 @@ async def exercise_thumbnail(request: Request) -> Response:
     height = picture_height(width, rendition)
     frame = clip_middle_frame(clip)
     key = clip_still_key(clip, rendition, frame, width, height)
-    draw = functools.partial(clip_still_jpeg, clip, rendition, frame, streaming.frames, width, height)
+    draw = functools.partial(clip_still_jpeg, clip, rendition, frame, streaming.engine.frames, width, height)
     try:
         return await picture_answer(request, key, JPEG_MIME, draw)
     except (av.FFmpegError, ClipDecodeError, OSError) as error:

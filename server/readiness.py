@@ -49,17 +49,16 @@ async def catalogue(service: StreamingService) -> None:
 
 
 async def render_workers(service: StreamingService) -> None:
-    if not service.render_processes:
-        return
-    live, wanted = len(service.pool.worker_pids()), service.pool.workers
-    if live < wanted:
+    engine = service.engine
+    if not engine.workers_running():
+        live, wanted = len(engine.pool.worker_pids()), engine.pool.workers
         raise StillWarming(f"{live} of {wanted} render processes running")
 
 
 async def prepared_clips(service: StreamingService) -> None:
     if not service.warm_clips:
         return
-    progress = service.preparer.progress()
+    progress = service.engine.preparation()
     if not progress.done:
         raise StillWarming(f"preparing clips: {progress.pending} clip sizes to go, {progress.prepared} done")
 

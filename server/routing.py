@@ -87,7 +87,8 @@ async def health(request: Request) -> Response:
     """Alive, plus start-up warming progress and render counts (until /metrics exists)."""
     streaming = service(request)
     prepared, total = streaming.clips_prepared()
-    progress = streaming.preparer.progress()
+    engine = streaming.engine
+    progress = engine.preparation()
     body = {
         "status": "ok",
         "clips_prepared": prepared,
@@ -98,25 +99,25 @@ async def health(request: Request) -> Response:
             "failed": progress.failed,
             "skipped": progress.skipped,
         },
-        "segments_rendered": streaming.rendered,
-        "renders_cancelled": streaming.pool.cancelled,
-        "render_workers": streaming.pool.workers,
-        "render_processes": streaming.pool.worker_pids(),
-        "render_workers_replaced": streaming.pool.replaced,
-        "renders_running": streaming.pool.running(),
-        "renders_overrunning": streaming.pool.overrunning(streaming.render_timeout),
-        "render_retries": streaming.render_retries,
-        "render_timeouts": streaming.render_timeouts,
+        "segments_rendered": engine.rendered,
+        "renders_cancelled": engine.pool.cancelled,
+        "render_workers": engine.pool.workers,
+        "render_processes": engine.pool.worker_pids(),
+        "render_workers_replaced": engine.pool.replaced,
+        "renders_running": engine.pool.running(),
+        "renders_overrunning": engine.pool.overrunning(engine.render_timeout),
+        "render_retries": engine.render_retries,
+        "render_timeouts": engine.render_timeouts,
         "clips_broken": sorted(streaming.exercises.broken_clips),
-        "segment_cache": {"bytes": streaming.segments.nbytes, "budget": streaming.segments.budget},
+        "segment_cache": {"bytes": engine.segments.nbytes, "budget": engine.segments.budget},
         "frame_store": {
-            "bytes": streaming.frames.nbytes,
-            "budget": streaming.frames.budget,
-            "files": streaming.frames.prepared,
+            "bytes": engine.frames.nbytes,
+            "budget": engine.frames.budget,
+            "files": engine.frames.prepared,
         },
     }
-    if streaming.shared is not None:
-        body["shared_store"] = streaming.shared.counters()
+    if engine.shared is not None:
+        body["shared_store"] = engine.shared.counters()
     return JSONResponse(body)
 
 

@@ -96,7 +96,7 @@ def test_a_render_past_the_limit_answers_504_and_the_next_request_renders_afresh
 
 def test_the_abandoned_render_still_lands_in_the_cache_when_it_finishes(new_data_dir, held):
     with app_client(new_data_dir, workers=1) as client:
-        segments = client.app.state.service.segments
+        segments = client.app.state.service.engine.segments
         url = f"/hls/{plan_id(client)}/360p/{HELD_INDEX}.ts"
         assert_render_timeout(client.get(url))
         cached_before = segments.nbytes

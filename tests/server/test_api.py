@@ -326,7 +326,7 @@ def test_asking_for_a_segment_renders_the_next_ones_in_the_background(new_data_d
     with TestClient(create_app(settings)) as own:
         plan = {"items": [{"exercise_id": "jumping_jack", "work_seconds": 16}]}
         plan_id = own.post("/api/plans", json=plan).json()["id"]
-        service = own.app.state.service
+        service = own.app.state.service.engine
         assert own.get(f"/hls/{plan_id}/720p/1.ts").status_code == 200
         deadline = time.monotonic() + 60
         while service.segments.renders < 3 and time.monotonic() < deadline:
