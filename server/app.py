@@ -21,23 +21,23 @@ from segmenter.cache import SegmentCache
 from segmenter.engine import EngineSettings, RenderEngine
 from segmenter.frame_store import FrameStore
 from segmenter.shared_store import S3Settings, SharedSegmentStore
-from server.catalogue_routes import CATALOGUE_ROUTES
-from server.config import MIB, Settings, frame_store_dir
+from server.routes.catalogue import CATALOGUE_ROUTES
+from server.config.settings import MIB, Settings, frame_store_dir
 from server.database_metrics import CountedRepository
 from server.errors import EXCEPTION_HANDLERS
 from server.exercises import ExerciseCatalogue
 from server.metrics import METRICS_ROUTES, Metrics, counted_handlers
 from server.middleware.http_metrics import HttpMetricsMiddleware
 from server.middleware.request_id import RequestIdMiddleware
-from server.openapi import OPENAPI_ROUTES
-from server.picture_routes import PICTURE_ROUTES
-from server.rate_limit import LIMITER_STATE, RateLimiter
-from server.readiness import READINESS_ROUTES
-from server.routing import ROUTES
-from server.signing import SIGNER_STATE, UrlSigner, UrlTokenGuard
+from server.routes.openapi import OPENAPI_ROUTES
+from server.routes.pictures import PICTURE_ROUTES
+from server.middleware.rate_limit import LIMITER_STATE, RateLimiter
+from server.routes.readiness import READINESS_ROUTES
+from server.routes.streams import ROUTES
+from server.middleware.signing import SIGNER_STATE, UrlSigner, UrlTokenGuard
 from server.streaming import StreamingService, exercise_names
-from server.web_routes import WEB_ROUTES
-from server.workout_routes import WORKOUT_ROUTES
+from server.routes.web import WEB_ROUTES
+from server.routes.workouts import WORKOUT_ROUTES
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Each request gets an id: the client's `X-Request-ID` when it is sane (1-128 of letters, digits and
 `._:-`, so a log line can never be forged or bloated through it), else a fresh random one. The id is
-put in `server.logs.REQUEST_ID`, so every log record made while handling the request carries it, and
+put in `server.config.logs.REQUEST_ID`, so every log record made while handling the request carries it, and
 is sent back as the `X-Request-ID` response header. When the answer is complete, one access line is
 logged with method, route template, path (no query string: signed URLs carry tokens there), status,
 duration, bytes sent and client address.
@@ -18,7 +18,7 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.logs import ACCESS_LOGGER, REQUEST_ID
+from server.config.logs import ACCESS_LOGGER, REQUEST_ID
 from server.middleware.routes import route_template
 
 HEADER = "X-Request-ID"

@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from server.signing import UrlSigner
+from server.middleware.signing import UrlSigner
 from tests.clients.ffmpeg_client import decode_with_ffmpeg
 from tests.clients.hlsjs_client import find_chromium, play_with_hlsjs
 from tests.conftest import running_server, wait_until_warm

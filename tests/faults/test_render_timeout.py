@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 import segmenter.workers
 from segmenter.workers import RenderKind
 from server.app import create_app
-from server.config import Settings
+from server.config.settings import Settings
 
 PLAN = {"items": [{"exercise_id": "push_up", "work_seconds": 12, "rest_seconds": 0}]}
 TIME_LIMIT_SECONDS = 5.0

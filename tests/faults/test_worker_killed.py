@@ -31,7 +31,7 @@ import segmenter.render
 import segmenter.workers
 from segmenter.workers import RenderKind
 from server.app import create_app
-from server.config import Settings
+from server.config.settings import Settings
 
 PLAN = {"items": [{"exercise_id": "squat", "work_seconds": 8, "rest_seconds": 0}]}
 SLOW_PLAN = {"items": [{"exercise_id": "burpee", "work_seconds": 8, "rest_seconds": 0}]}

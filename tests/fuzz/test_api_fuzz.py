@@ -34,8 +34,8 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 
 from server.app import create_app
-from server.config import Settings
-from server.openapi import build_openapi
+from server.config.settings import Settings
+from server.routes.openapi import build_openapi
 from tests.conftest import running_server
 
 ADMIN_TOKEN = "fuzz-admin-token"

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from server.app import create_app
-from server.config import MIB, Settings, settings_from_env
-from server.settings_reference import all_env_names
+from server.config.settings import MIB, Settings, settings_from_env
+from server.config.reference import all_env_names
 
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
@@ -84,7 +84,7 @@ def test_probe_paths_are_routes_of_the_app_and_use_the_container_port():
 
 
 def test_the_readiness_probe_waits_longer_than_the_readiness_checks():
-    from server.readiness import CHECK_TIMEOUT_SECONDS
+    from server.routes.readiness import CHECK_TIMEOUT_SECONDS
 
     assert container()["readinessProbe"]["timeoutSeconds"] > CHECK_TIMEOUT_SECONDS
 

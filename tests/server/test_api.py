@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from playlists.plan import INTRO_SECONDS, OUTRO_SECONDS
 from segmenter.pool import Priority
 from server.app import create_app
-from server.config import Settings
+from server.config.settings import Settings
 
 PLAN = {
     "items": [

@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.config import Settings
+from server.config.settings import Settings
 
 TOKEN = "test-admin-token-0123456789"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}

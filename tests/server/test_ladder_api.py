@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from playlists.renditions import DEFAULT_RENDITIONS
 from server.app import create_app
-from server.config import Settings
+from server.config.settings import Settings
 
 PLAN = {"items": [{"exercise_id": "squat", "work_seconds": 9, "rest_seconds": 3}], "rounds": 2}
 

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.config import MIB, Settings
+from server.config.settings import MIB, Settings
 from server.metrics import Metrics
 from tests.conftest import running_server
 

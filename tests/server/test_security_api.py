@@ -10,8 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.config import Settings
-from server.signing import UrlSigner
+from server.config.settings import Settings
+from server.middleware.signing import UrlSigner
 
 KEY = "test url signing key"
 PLAN_A = {"items": [{"exercise_id": "squat", "work_seconds": 6}]}

@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.config import Settings
+from server.config.settings import Settings
 
 
 @pytest.fixture(scope="module")

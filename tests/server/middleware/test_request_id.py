@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from server.logs import configure_logging
+from server.config.logs import configure_logging
 from server.middleware.request_id import RequestIdMiddleware
 from tests.conftest import running_server
 

@@ -6,7 +6,7 @@ import m3u8
 import pytest
 
 from server.errors import UrlTokenExpired, UrlTokenInvalid, UrlTokenMissing
-from server.signing import (
+from server.middleware.signing import (
     UrlSigner,
     query_token,
     signed_playlist,

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from server.logs import LOG_FORMATS, LOG_LEVELS
+from server.config.logs import LOG_FORMATS, LOG_LEVELS
 
 MIB = 1024 * 1024
 ENV_PREFIX = "HLS_"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_HLSJS_PATH = REPO_ROOT / "node_modules" / "hls.js" / "dist" / "hls.min.js"
 """Where `npm ci` at the repository root puts hls.js; an installed copy sets HLS_HLSJS_PATH instead."""
 

@@ -17,9 +17,9 @@ from starlette.testclient import TestClient
 from assets.framemark import read_frame_mark
 from playlists.plan import INTRO_SECONDS
 from server.app import create_app
-from server.config import Settings
+from server.config.settings import Settings
 from server.errors import Overloaded
-from server.picture_routes import PictureWorkshop
+from server.routes.pictures import PictureWorkshop
 from server.responses import SEGMENT_CACHE_CONTROL
 from tests.segmenter.test_pictures import luma_of, parse_vtt
 

@@ -12,7 +12,7 @@ GET  /hls/{plan_id}/fmp4/master.m3u8          the same presentation as fMP4/CMAF
 GET  /hls/{plan_id}/fmp4/{rendition}/index.m3u8, init.mp4 (EXT-X-MAP), {index}.m4s
 GET  /hls/{plan_id}/{rendition}/iframe/{index}.ts  segment `index`'s keyframe alone
 
-The catalogue's routes are in `server.catalogue_routes`, workouts in `server.workout_routes`.
+The catalogue's routes are in `server.routes.catalogue`, workouts in `server.routes.workouts`.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from playlists.plan import PLAN_ID_HEX_DIGITS, Plan
 from playlists.presentation import FMP4, TS, Presentation
 from server.bodies import json_body
 from server.errors import InvalidPlan, NotFound
-from server.rate_limit import enforce_rate_limit
+from server.middleware.rate_limit import enforce_rate_limit
 from server.responses import MP4_SEGMENT_MIME, TS_SEGMENT_MIME, segment_response
 from server.responses import playlist_response as unsigned_playlist_response
-from server.signing import sign_playlist_for, url_signing_for
+from server.middleware.signing import sign_playlist_for, url_signing_for
 from server.streaming import StreamingService
 
 PLAN_ID_RE = re.compile(rf"^[0-9a-f]{{{PLAN_ID_HEX_DIGITS}}}$")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from server.config import Settings, settings_from_env
-from server.settings_reference import BEGIN_MARKER, END_MARKER, env_name, field_docstrings, table, with_table
+from server.config.settings import Settings, settings_from_env
+from server.config.reference import BEGIN_MARKER, END_MARKER, env_name, field_docstrings, table, with_table
 
-DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+DOCUMENT = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
 SAMPLE_VALUES = {"database_url": "postgresql://sample@127.0.0.1/sample", "log_format": "text", "log_level": "debug"}
 """Values for settings whose parser accepts only a particular form."""
 
@@ -44,7 +44,7 @@ def test_every_setting_has_a_description():
 
 def test_the_operations_document_holds_the_current_settings_table():
     document = DOCUMENT.read_text()
-    assert with_table(document) == document, "run: python -m server.settings_reference --write docs/operations.md"
+    assert with_table(document) == document, "run: python -m server.config.reference --write docs/operations.md"
     for field in dataclasses.fields(Settings):
         assert f"| `{env_name(field.name)}` |" in document
 
@@ -55,6 +55,6 @@ def test_the_table_is_replaced_between_the_markers_only():
 
 
 def test_the_table_does_not_depend_on_where_the_repository_is_cloned():
-    from server.config import REPO_ROOT
+    from server.config.settings import REPO_ROOT
 
     assert str(REPO_ROOT) not in table()

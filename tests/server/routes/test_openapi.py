@@ -8,8 +8,8 @@ from starlette.testclient import TestClient
 
 from playlists.plan import MAX_ITEMS, MAX_ROUNDS
 from server.app import create_app
-from server.config import Settings
-from server.openapi import OPERATIONS, build_openapi, openapi_path
+from server.config.settings import Settings
+from server.routes.openapi import OPERATIONS, build_openapi, openapi_path
 
 
 @pytest.fixture(scope="module")

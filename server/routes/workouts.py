@@ -18,8 +18,8 @@ from playlists.presentation import Presentation
 from playlists.timeline import BlockKind
 from server.bodies import json_body
 from server.errors import InvalidPlan, InvalidRequest
-from server.rate_limit import enforce_rate_limit
-from server.routing import checked_plan_id, plan_document, service, validation_fields
+from server.middleware.rate_limit import enforce_rate_limit
+from server.routes.streams import checked_plan_id, plan_document, service, validation_fields
 
 
 def timeline_summary(presentation: Presentation) -> dict:

@@ -51,11 +51,11 @@ from segmenter.pictures import (
     storyboard_vtt,
 )
 from segmenter.spec import SpecBuilder
-from server.config import MIB
+from server.config.settings import MIB
 from server.errors import ClipUnavailable, InvalidRequest, NotFound, Overloaded
 from server.responses import SEGMENT_CACHE_CONTROL, etag_matches, not_modified
-from server.routing import checked_plan_id, service
-from server.signing import sign_storyboard_for
+from server.routes.streams import checked_plan_id, service
+from server.middleware.signing import sign_storyboard_for
 from server.streaming import StreamingService
 
 MIN_WIDTH = 64

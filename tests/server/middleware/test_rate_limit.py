@@ -6,7 +6,7 @@ import pytest
 from starlette.requests import Request
 
 from server.errors import RateLimited
-from server.rate_limit import RateLimiter, client_address
+from server.middleware.rate_limit import RateLimiter, client_address
 
 
 class Clock:

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from server.logs import JSON, REQUEST_ID, TEXT, configure_logging, resolve_format
+from server.config.logs import JSON, REQUEST_ID, TEXT, configure_logging, resolve_format
 
 
 class Terminal(io.StringIO):

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from assets.catalogue import Catalogue
 from server.app import create_app
-from server.config import Settings
+from server.config.settings import Settings
 from tests.assets.repository_backends import admin_url, postgres_execute, scratch_postgres_database
 
 

@@ -27,7 +27,7 @@ from assets.repository import MAX_PAGE_LIMIT
 from assets.uploads import ClipRejected, UploadLimits, receive_upload, validate_clip
 from server.auth import require_admin
 from server.bodies import json_body
-from server.config import MIB, Settings
+from server.config.settings import MIB, Settings
 from server.errors import (
     ApiError,
     ClipUnavailable,

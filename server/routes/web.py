@@ -23,11 +23,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.config import Settings
+from server.config.settings import Settings
 from server.errors import NotFound
 from server.responses import etag_matches
 
-WEB_DIR = Path(__file__).with_name("web")
+WEB_DIR = Path(__file__).parents[1] / "web"
 PAGE_FILE = "index.html"
 HTML_MIME = "text/html; charset=utf-8"
 STATIC_FILES = {

@@ -16,9 +16,9 @@ from starlette.testclient import TestClient
 
 from assets.framemark import read_frame_mark
 from server.app import create_app
-from server.config import Settings
+from server.config.settings import Settings
 from server.responses import SEGMENT_CACHE_CONTROL
-from server.web_routes import STATIC_FILES, WEB_DIR
+from server.routes.web import STATIC_FILES, WEB_DIR
 from tests.segmenter.test_pictures import luma_of
 
 SECURITY_HEADERS = {
@@ -28,7 +28,7 @@ SECURITY_HEADERS = {
 }
 HLSJS_TEXT = b"/* a stand-in hls.js: these tests only serve it */ window.Hls = {};\n"
 PAGE_ROUTES = ["/", "/static/app.js", "/static/style.css", "/vendor/hls.min.js"]
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BUILD_TIMEOUT_SECONDS = 120
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from server.__main__ import parse_args
-from server.config import ConfigError, Settings, settings_from_env
+from server.config.settings import ConfigError, Settings, settings_from_env
 
 
 def test_environment_overrides_defaults():
