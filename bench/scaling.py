@@ -10,8 +10,9 @@ workers, W from `--workers`. Two anchors are measured in the same run:
   in process, no scheduling, no transfer of bytes (what the machine can do);
 - threads: the same pool rendering on W threads of one process
   (`HLS_RENDER_PROCESSES=0`, how the first release rendered).
-Prints x real time (media seconds rendered per wall second) for each, and the
-pool's efficiency against the ideal (goal: at least 0.8 at 16 workers, on a
+Each is run `--repeat` times, interleaved, and the best kept (the machine is
+shared). Prints x real time (media seconds rendered per wall second) for each,
+and the pool's efficiency against the ideal (goal: at least 0.8 at 16 workers, on a
 16-core machine; on 2 cores, not slower than threads).
 """
 
@@ -81,23 +82,32 @@ def through_pool(specs: list[SegmentSpec], workers: int, store_dir: Path, proces
     return elapsed
 
 
-def _render_share(args: tuple[list[SegmentSpec], str]) -> int:
-    specs, store_dir = args
+def _render_share(specs: list[SegmentSpec], store_dir: str, go, done) -> None:
     renderer = InProcessRenderer(FrameStore(Path(store_dir), BUDGET))
-    return sum(len(renderer.render(RenderKind.SEGMENT, spec)) for spec in specs)
+    go.wait()  # every process started and imported: the clock measures rendering only
+    for spec in specs:
+        renderer.render(RenderKind.SEGMENT, spec)
+    done.put(time.perf_counter())
 
 
 def ideal(specs: list[SegmentSpec], workers: int, store_dir: Path) -> float:
-    """Wall seconds for `workers` independent processes, each rendering every W-th spec."""
-    shares = [(specs[n::workers], str(store_dir)) for n in range(workers)]
+    """Wall seconds for `workers` independent processes, each rendering every W-th spec, counted from
+    the moment all of them are ready to the moment the last one finishes."""
     context = multiprocessing.get_context("forkserver")
-    processes = [context.Process(target=_render_share, args=(share,)) for share in shares]
-    started = time.perf_counter()
+    go, done = context.Event(), context.Queue()
+    processes = [
+        context.Process(target=_render_share, args=(specs[n::workers], str(store_dir), go, done))
+        for n in range(workers)
+    ]
     for process in processes:
         process.start()
+    time.sleep(3.0)  # imports done (a render process starts in about 1 s)
+    started = time.perf_counter()
+    go.set()
+    finished = max(done.get() for _ in processes)
     for process in processes:
         process.join()
-    return time.perf_counter() - started
+    return finished - started
 
 
 def main() -> None:
@@ -105,6 +115,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--renditions", default="720p,1080p")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement, interleaved; the best is kept")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-scaling")
     args = parser.parse_args()
     clips_dir = args.work / "samples"
@@ -119,9 +130,11 @@ def main() -> None:
         for clip in {run.clip for spec in specs for run in spec.runs if run.clip is not None}:
             store.prepare(clip, rendition)  # clips prepared: the engine, not decoding, is measured
         for workers in counts:
-            pool = through_pool(specs, workers, store_dir, processes=True)
-            threads = through_pool(specs, workers, store_dir, processes=False)
-            best = ideal(specs, workers, store_dir)
+            pool = threads = best = float("inf")
+            for _ in range(args.repeat):  # interleaved, best of each: the machine is shared
+                pool = min(pool, through_pool(specs, workers, store_dir, processes=True))
+                threads = min(threads, through_pool(specs, workers, store_dir, processes=False))
+                best = min(best, ideal(specs, workers, store_dir))
             rows.append((name, workers, len(specs), media / pool, media / threads, media / best, best / pool))
             print(f"{name} x{workers}: pool {media / pool:.1f}x, threads {media / threads:.1f}x, ideal {media / best:.1f}x")
     print()

@@ -28,7 +28,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +55,66 @@ OPEN_MAPPINGS = 64
 class ClipFrames:
     """One clip at one rendition size: every loop frame, and the rest-screen still.
 
-    `frames[i]` is a packed yuv420p array (`segmenter.frames.pack_yuv420p`) backed by the file."""
+    `frames[i]` is a packed yuv420p array (`segmenter.frames.pack_yuv420p`): backed by the prepared
+    file, or decoded on demand (`DecodedFrames`) for a long clip nobody has prepared yet."""
 
-    frames: np.ndarray
+    frames: Sequence[np.ndarray]
     rest_still: np.ndarray
+
+
+class DecodedFrames(Sequence[np.ndarray]):
+    """A clip's frames decoded as they are asked for, holding one at a time.
+
+    For a long clip that is not prepared: a segment reads only the frames it
+    samples, in order (a loop's wrap or a jump back restarts the decoder; a jump
+    far ahead seeks to the keyframe before it). Not shared between renders.
+    """
+
+    def __init__(self, clip: ClipRef, rendition: Rendition, background: np.ndarray) -> None:
+        self.clip, self.rendition, self.background = clip, rendition, background
+        self._pictures: Iterator[tuple[int | None, np.ndarray]] | None = None
+        self._index, self._current = -1, background
+        self.decoder_starts = 0
+
+    def __len__(self) -> int:
+        return self.clip.frames
+
+    def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
+        if not 0 <= index < self.clip.frames:
+            raise IndexError(index)
+        if index == self._index:
+            return self._current
+        if self._pictures is None or index < self._index or index - self._index > SEEK_BEYOND_FRAMES:
+            self._start_at(index)
+        assert self._pictures is not None
+        try:
+            while self._index < index:
+                number, self._current = next(self._pictures)
+                if number is None:  # a seek into a stream without timestamps: read it from the start
+                    self._start_at(0)
+                    return self[index]
+                self._index = number
+        except StopIteration:
+            raise ClipDecodeError(
+                self.clip.exercise_id, f"{self.clip.path}: frame {index} of {self.clip.frames} could not be decoded"
+            ) from None
+        if self._index != index:  # the seek landed past it (no keyframe before): read from the start
+            self._start_at(0)
+            return self[index]
+        return self._current
+
+    def _start_at(self, index: int) -> None:
+        self.decoder_starts += 1
+        self._pictures = _indexed_pictures(self.clip, self.rendition, self.background, index)
+        self._index, self._current = -1, self.background
+
+
+SEEK_BEYOND_FRAMES = 48
+"""Decode through gaps up to this many frames; seek over longer ones."""
+PREPARE_ON_DEMAND_BYTES = 1 << 30
+"""An unprepared clip smaller than this at a size is prepared whole when a segment needs it (the next
+segments then map it); a longer one is decoded frame by frame for that segment only, so a request
+never waits for a whole minute of 1080p60 to be decoded."""
 
 
 def frame_bytes(rendition: Rendition) -> int:
@@ -100,6 +156,11 @@ class FrameStore:
     def path(self, clip: ClipRef, rendition: Rendition) -> Path:
         return self.directory / file_name(clip, rendition)
 
+    @staticmethod
+    def clip_bytes(clip: ClipRef, rendition: Rendition) -> int:
+        """The size of a clip's prepared file at a rendition (its frames and the rest still)."""
+        return (clip.frames + 1) * frame_bytes(rendition)
+
     def is_prepared(self, clip: ClipRef, rendition: Rendition) -> bool:
         return self.path(clip, rendition).exists()
 
@@ -110,6 +171,9 @@ class FrameStore:
             if name in self._mapped:
                 self._mapped.move_to_end(name)
                 return self._mapped[name]
+        if not self.is_prepared(clip, rendition) and self.clip_bytes(clip, rendition) > PREPARE_ON_DEMAND_BYTES:
+            first = next(_pictures(clip, rendition, self.background(rendition)))
+            return ClipFrames(DecodedFrames(clip, rendition, self.background(rendition)), dimmed(first, REST_DIM))
         self.prepare(clip, rendition)
         frames = self._map(clip, rendition)
         with self._lock:
@@ -209,6 +273,19 @@ class FrameStore:
 def _pictures(clip: ClipRef, rendition: Rendition, background: np.ndarray) -> Iterator[np.ndarray]:
     try:
         yield from decoded_pictures(clip.path, rendition.width, rendition.height, background)
+    except (av.error.FFmpegError, OSError) as error:
+        raise ClipDecodeError(clip.exercise_id, f"{clip.path}: {error}") from error
+
+
+def _indexed_pictures(
+    clip: ClipRef, rendition: Rendition, background: np.ndarray, start: int
+) -> Iterator[tuple[int | None, np.ndarray]]:
+    """(frame index, picture) from the keyframe at or before `start` (from the first frame if 0)."""
+    try:
+        for index, picture in decoded_pictures(
+            clip.path, rendition.width, rendition.height, background, from_frame=start, fps=clip.fps
+        ):
+            yield index, picture
     except (av.error.FFmpegError, OSError) as error:
         raise ClipDecodeError(clip.exercise_id, f"{clip.path}: {error}") from error
 

@@ -117,13 +117,19 @@ def has_alpha(pixel_format: av.VideoFormat) -> bool:
     return any(component.is_alpha for component in pixel_format.components)
 
 
-def decoded_pictures(path: str, width: int, height: int, background: np.ndarray) -> Iterator[np.ndarray]:
-    """A clip's frames one at a time, scaled to `width`x`height`, packed yuv420p in BT.709,
-    alpha composited over `background`."""
+def decoded_pictures(
+    path: str, width: int, height: int, background: np.ndarray, *, from_frame: int | None = None, fps=None
+) -> Iterator:
+    """A clip's frames one at a time, scaled to `width`x`height`, packed yuv420p in BT.709, alpha
+    composited over `background`. With `from_frame` (and the clip's `fps`): (index, picture) pairs
+    from the keyframe at or before that frame, the index read from each frame's timestamp."""
     with av.open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        for decoded in container.decode(stream):
+        origin = stream.start_time or 0
+        if from_frame:
+            container.seek(origin + int(from_frame / fps / stream.time_base), stream=stream, backward=True)
+        for number, decoded in enumerate(container.decode(stream)):
             alpha = has_alpha(decoded.format)
             scaled = decoded.reformat(
                 width,
@@ -132,7 +138,14 @@ def decoded_pictures(path: str, width: int, height: int, background: np.ndarray)
                 src_colorspace=source_colorspace(decoded),
                 dst_colorspace=OUTPUT_COLORSPACE,
             )
-            if alpha:
-                yield composite_over(scaled, background)
+            picture = (
+                composite_over(scaled, background) if alpha else pack_yuv420p(*(plane_array(p) for p in scaled.planes))
+            )
+            if from_frame is None:
+                yield picture
+            elif not from_frame:
+                yield number, picture
+            elif decoded.pts is None:
+                yield None, picture  # no timestamp to place it by: the caller reads from the start
             else:
-                yield pack_yuv420p(*(plane_array(p) for p in scaled.planes))
+                yield round((decoded.pts - origin) * stream.time_base * fps), picture

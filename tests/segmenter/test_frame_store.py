@@ -107,3 +107,44 @@ def test_partial_files_left_by_a_dead_preparer_are_removed_at_start(tmp_path):
     os.utime(stale, (old, old))
     FrameStore(tmp_path, 1 << 30)
     assert not stale.exists() and fresh.exists()  # a fresh one may be another process's, being written
+
+
+def test_a_long_unprepared_clip_is_decoded_frame_by_frame_with_the_prepared_pictures(
+    clips, tmp_path, monkeypatch
+):
+    """Over the on-demand limit, a segment decodes only what it samples (seeking ahead, restarting at a
+    loop's wrap) and gets exactly the pictures preparation would have written; nothing is written."""
+    import segmenter.frame_store as frame_store
+
+    clip = clips["burpee"]  # 180 frames at 60 fps: long enough to seek within
+    reference = FrameStore(tmp_path / "prepared", 1 << 32).clip_frames(clip, SMALL)
+    monkeypatch.setattr(frame_store, "PREPARE_ON_DEMAND_BYTES", 0)
+    store = FrameStore(tmp_path / "lazy", 1 << 32)
+    lazy = store.clip_frames(clip, SMALL)
+    assert isinstance(lazy.frames, frame_store.DecodedFrames) and not store.is_prepared(clip, SMALL)
+    for index in [0, 1, 2, 40, 41, 150, 179, 3, 100]:
+        assert np.array_equal(lazy.frames[index], reference.frames[index]), index
+    assert np.array_equal(lazy.rest_still, reference.rest_still)
+    assert lazy.frames.decoder_starts <= 5  # start, seek to 150, back to 3, ahead to 100 (or sequential)
+    assert store.prepared == 0
+
+
+def test_a_segment_of_an_unprepared_long_clip_has_the_same_bytes_as_from_prepared_frames(
+    sample_clips_dir, frame_store, tmp_path, monkeypatch
+):
+    import segmenter.frame_store as frame_store_module
+    from playlists.plan import Plan
+    from playlists.presentation import build_presentation
+    from segmenter.render import render_segment
+    from segmenter.spec import SpecBuilder
+
+    catalogue = load_catalogue(sample_clips_dir)
+    refs = {e.id: clip_ref_of(e) for e in catalogue.exercises.values()}
+    plan = Plan.model_validate({"items": [{"exercise_id": "burpee", "work_seconds": 9, "speed": 1.5}]})
+    builder = SpecBuilder(build_presentation(plan, DEFAULT_RENDITIONS), SMALL, refs)
+    work = next(i for i in range(builder.segment_count) if any(r.kind.value == "work" for r in builder.spec(i).runs))
+    prepared = render_segment(builder.spec(work + 1), frame_store)
+    monkeypatch.setattr(frame_store_module, "PREPARE_ON_DEMAND_BYTES", 0)
+    lazy = FrameStore(tmp_path, 1 << 32)
+    assert render_segment(builder.spec(work + 1), lazy) == prepared
+    assert lazy.prepared == 0
