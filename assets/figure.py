@@ -83,6 +83,10 @@ def _add(a: Point, b: Point) -> Point:
     return a[0] + b[0], a[1] + b[1]
 
 
+def _sub(a: Point, b: Point) -> Point:
+    return a[0] - b[0], a[1] - b[1]
+
+
 def _scale(a: Point, k: float) -> Point:
     return a[0] * k, a[1] * k
 
@@ -454,6 +458,419 @@ def burpee(phase: float) -> Pose:
     raise AssertionError("unreachable: the last key is at phase 1")
 
 
+def _lift(rig: SideRig, height: float) -> SideRig:
+    """The whole rig moved up: a jump."""
+    up = (0.0, height)
+    return replace(
+        rig,
+        pelvis=_add(rig.pelvis, up),
+        hand_far=_add(rig.hand_far, up),
+        hand_near=_add(rig.hand_near, up),
+        ankle_far=_add(rig.ankle_far, up),
+        ankle_near=_add(rig.ankle_near, up),
+    )
+
+
+def _alternating(phase: float) -> tuple[float, float]:
+    """Near and far limb effort of an alternating move: each rises and falls in its own half of the loop."""
+    near = math.sin(math.pi * 2 * phase) ** 2 if phase < 0.5 else 0.0
+    far = math.sin(math.pi * 2 * phase) ** 2 if phase >= 0.5 else 0.0
+    return near, far
+
+
+_CLIMBER_ANKLE = (-0.52, 0.075)
+_CLIMBER_HAND = (0.225, 0.02)
+_CLIMBER_SHOULDER_HEIGHT = 0.315
+_CLIMBER_FAR_OFFSET = -0.006
+"""Far foot behind the near one: less than FAR_OFFSET, as the straight legs reach no further."""
+_CLIMBER_HIP_RISE = 10.0
+"""Degrees the planted leg turns up about its foot as the other knee drives in."""
+_CLIMBER_THIGH_IN = -42.0
+"""Direction (degrees from +x) of a driven thigh at its furthest: knee towards the chest."""
+_CLIMBER_KNEE_FLEX = 125.0
+"""Degrees a driven knee bends at its furthest."""
+
+
+def mountain_climber(phase: float) -> Pose:
+    """High plank, the knees driven towards the chest in turn, the hips rising a little with each."""
+    near, far = _alternating(_phase(phase))
+    flat_pelvis, _ = _straight_body(_CLIMBER_ANKLE, _CLIMBER_SHOULDER_HEIGHT)
+    shoulder = _add(flat_pelvis, _scale(_sub(flat_pelvis, _CLIMBER_ANKLE), BODY_LINE / LEG_REACH - 1))
+    # the hips rise by turning the planted leg about its foot, so it keeps its length
+    incline = math.atan2(flat_pelvis[1] - _CLIMBER_ANKLE[1], flat_pelvis[0] - _CLIMBER_ANKLE[0])
+    incline += math.radians(_CLIMBER_HIP_RISE) * max(near, far)
+    pelvis = _add(_CLIMBER_ANKLE, _scale((math.cos(incline), math.sin(incline)), LEG_REACH - 1e-4))
+    torso = _torso_towards(pelvis, shoulder)
+
+    def foot(drive: float, planted: Point) -> Point:
+        """A driven leg swings its thigh forward and folds its knee (first); a planted one stays on its toes."""
+        rest_knee, rest_ankle = _two_bone(pelvis, planted, THIGH, SHIN, bend=1)
+        rest_thigh = math.degrees(math.atan2(rest_knee[1] - pelvis[1], rest_knee[0] - pelvis[0]))
+        rest_shin = math.degrees(math.atan2(rest_ankle[1] - rest_knee[1], rest_ankle[0] - rest_knee[0]))
+        thigh = math.radians(_lerp(rest_thigh, _CLIMBER_THIGH_IN, drive))
+        shin = thigh - math.radians(_lerp(rest_thigh - rest_shin, _CLIMBER_KNEE_FLEX, 1 - (1 - drive) ** 3))
+        knee = _add(pelvis, _scale((math.cos(thigh), math.sin(thigh)), THIGH))
+        return _add(knee, _scale((math.cos(shin), math.sin(shin)), SHIN))
+
+    return side_pose(
+        SideRig(
+            pelvis=pelvis,
+            torso=torso,
+            hand_far=_add(_CLIMBER_HAND, (-0.02, 0.0)),
+            hand_near=_CLIMBER_HAND,
+            ankle_far=foot(far, _add(_CLIMBER_ANKLE, (_CLIMBER_FAR_OFFSET, 0.0))),
+            ankle_near=foot(near, _CLIMBER_ANKLE),
+            toe_far=POINTED_TOE + 25.0 * far,
+            toe_near=POINTED_TOE + 25.0 * near,
+            head_tilt=-15.0,
+        )
+    )
+
+
+_KNEES_HOP = 0.05
+_KNEES_UP = (0.2, -0.25)
+"""A raised foot, from the pelvis: thigh about level, shin hanging."""
+
+
+def high_knees(phase: float) -> Pose:
+    """Running on the spot: knees up to hip height in turn, a little hop at each change of leg, arms pumping."""
+    phase = _phase(phase)
+    near, far = _alternating(phase)
+    hop = _KNEES_HOP * math.cos(2 * math.pi * phase) ** 2
+    pelvis = (0.0, STANDING_PELVIS - 0.015 + hop)
+    torso = 6.0
+    shoulder = _add(pelvis, _polar(180.0 - torso, TORSO - SHOULDER_DROP))
+    swing = math.sin(2 * math.pi * phase)  # +1: near knee up, so far arm forward and near arm back
+
+    def foot(lift: float, offset: float) -> Point:
+        down = (offset, ANKLE_HEIGHT + hop)
+        return _lerp_point(down, _add(pelvis, _add(_KNEES_UP, (offset, 0.0))), lift)
+
+    def hand(forward: float) -> Point:
+        return _add(shoulder, _polar(_lerp(-25.0, 75.0, (1 + forward) / 2), 0.22))
+
+    airborne = hop / _KNEES_HOP
+    return side_pose(
+        SideRig(
+            pelvis=pelvis,
+            torso=torso,
+            hand_far=hand(swing),
+            hand_near=hand(-swing),
+            ankle_far=foot(far, FAR_OFFSET),
+            ankle_near=foot(near, 0.0),
+            toe_far=_lerp(_lerp(FLAT_TOE, -45.0, airborne), -60.0, far),
+            toe_near=_lerp(_lerp(FLAT_TOE, -45.0, airborne), -60.0, near),
+            head_tilt=-4.0,
+        )
+    )
+
+
+_LYING_HEAD_HEIGHT = 0.072
+"""Centre height of a head resting on the floor: its radius and a little."""
+
+
+def _supine(pelvis: Point, shoulder: Point, feet: Point, hands: tuple[Point, Point], nod: float = 0.0) -> SideRig:
+    """Lying on the back, head towards -x, knees bent and feet flat at `feet`; the head rests on the floor
+    (or, with `nod` degrees, is tucked towards the chest)."""
+    torso = _torso_towards(pelvis, shoulder)
+    up = math.radians(torso)
+    neck_height = pelvis[1] + TORSO * math.cos(up)
+    resting = -math.degrees(math.acos(max(-1.0, min(1.0, (_LYING_HEAD_HEIGHT - neck_height) / HEAD_OFFSET))))
+    return SideRig(
+        pelvis=pelvis,
+        torso=torso,
+        hand_far=hands[0],
+        hand_near=hands[1],
+        ankle_far=_add(feet, (FAR_OFFSET, 0.0)),
+        ankle_near=feet,
+        head_tilt=max(resting, -90.0 + nod) - torso,
+    )
+
+
+_LYING_HEIGHT = 0.045
+"""Height of the pelvis and shoulder points of a figure lying on the floor (the torso's half width and a bit)."""
+_BRIDGE_SHOULDER = (-(TORSO - SHOULDER_DROP), _LYING_HEIGHT)
+_BRIDGE_FEET = (0.33, ANKLE_HEIGHT)
+_BRIDGE_LIFT = 36.0
+"""Degrees the torso turns about the shoulders at the top of the bridge."""
+
+
+def glute_bridge(phase: float) -> Pose:
+    """Lying on the back, feet flat, arms along the floor: hips pushed up to a straight line and lowered."""
+    lift = math.radians(_BRIDGE_LIFT * _smoothstep(_wave(_phase(phase))))
+    pelvis = _add(_BRIDGE_SHOULDER, _scale((math.cos(lift), math.sin(lift)), TORSO - SHOULDER_DROP))
+    along_floor = _add(_BRIDGE_SHOULDER, (1.0, -0.04))
+    hands = (_add(along_floor, (-0.02, 0.0)), along_floor)
+    return side_pose(_supine(pelvis, _BRIDGE_SHOULDER, _BRIDGE_FEET, hands))
+
+
+_CRUNCH_PELVIS = (0.0, _LYING_HEIGHT)
+_CRUNCH_FEET = (0.31, ANKLE_HEIGHT)
+_CRUNCH_CURL = 32.0
+"""Degrees the shoulders curl up off the floor."""
+
+
+def crunch(phase: float) -> Pose:
+    """Lying on the back, knees bent, hands behind the head: the shoulders curl up and back down."""
+    curl = math.radians(_CRUNCH_CURL * _wave(_phase(phase)))
+    shoulder = _add(_CRUNCH_PELVIS, _scale((-math.cos(curl), math.sin(curl)), TORSO - SHOULDER_DROP))
+    rig = _supine(_CRUNCH_PELVIS, shoulder, _CRUNCH_FEET, ((0.0, 0.0), (0.0, 0.0)), nod=18.0)
+    head = side_pose(rig)["head"]
+    return side_pose(replace(rig, hand_far=_add(head, (0.005, -0.045)), hand_near=_add(head, (0.02, -0.04))))
+
+
+_CALF_TOE = (FOOT * math.cos(math.radians(FLAT_TOE)), ANKLE_HEIGHT + FOOT * math.sin(math.radians(FLAT_TOE)))
+"""Where the ball of the foot stands; it stays there as the heels rise."""
+_CALF_RISE = -72.0
+
+
+def calf_raise(phase: float) -> Pose:
+    """Standing tall, hands on the hips: up onto the balls of the feet and slowly back down."""
+    angle = _lerp(FLAT_TOE, _CALF_RISE, _smoothstep(_wave(_phase(phase))))
+    ankle = _add(_CALF_TOE, _polar(angle - 90.0, FOOT))
+    pelvis = (ankle[0] - 0.01, ankle[1] + LEG_REACH - 0.002)
+    return side_pose(
+        SideRig(
+            pelvis=pelvis,
+            torso=1.0,
+            hand_far=_add(pelvis, (-0.05, 0.06)),
+            hand_near=_add(pelvis, (0.03, 0.06)),
+            ankle_far=_add(ankle, (FAR_OFFSET, 0.0)),
+            ankle_near=ankle,
+            toe_far=angle,
+            toe_near=angle,
+        )
+    )
+
+
+_KNEE_PUSH_UP_KNEE = (-0.24, 0.025)
+_KNEE_PUSH_UP_HAND = (0.235, 0.02)
+_KNEE_PUSH_UP_TOP = 0.31
+_KNEE_PUSH_UP_BOTTOM = 0.14
+_BACKWARD_FLAT_TOE = -180.0 - FLAT_TOE
+"""Foot angle of a foot lying on its instep behind a kneeling figure."""
+
+
+def knee_push_up(phase: float) -> Pose:
+    """Push-up pivoting on the knees, shins on the floor: a straight line from knees to shoulders."""
+    shoulder_height = _lerp(_KNEE_PUSH_UP_TOP, _KNEE_PUSH_UP_BOTTOM, _wave(_phase(phase)))
+    knee_to_shoulder = THIGH + TORSO - SHOULDER_DROP
+    incline = math.asin((shoulder_height - _KNEE_PUSH_UP_KNEE[1]) / knee_to_shoulder)
+    direction = (math.cos(incline), math.sin(incline))
+    pelvis = _add(_KNEE_PUSH_UP_KNEE, _scale(direction, THIGH))
+    shoulder = _add(_KNEE_PUSH_UP_KNEE, _scale(direction, knee_to_shoulder))
+    shin_drop = math.asin((ANKLE_HEIGHT - _KNEE_PUSH_UP_KNEE[1]) / SHIN)
+    ankle = _add(_KNEE_PUSH_UP_KNEE, (-SHIN * math.cos(shin_drop), SHIN * math.sin(shin_drop)))
+    return side_pose(
+        SideRig(
+            pelvis=pelvis,
+            torso=_torso_towards(pelvis, shoulder),
+            hand_far=_add(_KNEE_PUSH_UP_HAND, (-0.02, 0.0)),
+            hand_near=_KNEE_PUSH_UP_HAND,
+            ankle_far=_add(ankle, (FAR_OFFSET, 0.0)),
+            ankle_near=ankle,
+            toe_far=_BACKWARD_FLAT_TOE,
+            toe_near=_BACKWARD_FLAT_TOE,
+            head_tilt=-12.0,
+        )
+    )
+
+
+_PIKE_ANKLE = (-0.4, 0.075)
+_PIKE_HAND = (0.0, 0.02)
+_PIKE_LEGS = (72.0, 54.0)
+"""Leg angle from the floor, top and bottom: the hips travel forward as the head goes down."""
+_PIKE_TORSO_BOTTOM = 160.0
+"""Torso lean at the bottom; at the top the torso is in line with the arms."""
+
+
+def pike_push_up(phase: float) -> Pose:
+    """Inverted V on hands and toes: elbows bend to lower the head towards the floor, then press back up."""
+    depth = _smoothstep(_wave(_phase(phase)))
+    legs = math.radians(_lerp(*_PIKE_LEGS, depth))
+    pelvis = _add(_PIKE_ANKLE, _scale((math.cos(legs), math.sin(legs)), LEG_REACH - 1e-4))
+    top_legs = math.radians(_PIKE_LEGS[0])
+    top = _add(_PIKE_ANKLE, _scale((math.cos(top_legs), math.sin(top_legs)), LEG_REACH - 1e-4))
+    return side_pose(
+        SideRig(
+            pelvis=pelvis,
+            torso=_lerp(_torso_towards(top, _PIKE_HAND), _PIKE_TORSO_BOTTOM, depth),
+            hand_far=_add(_PIKE_HAND, (-0.02, 0.0)),
+            hand_near=_PIKE_HAND,
+            ankle_far=_add(_PIKE_ANKLE, (FAR_OFFSET, 0.0)),
+            ankle_near=_PIKE_ANKLE,
+            toe_far=POINTED_TOE,
+            toe_near=POINTED_TOE,
+            head_tilt=-25.0,
+        )
+    )
+
+
+def _jump_squat_rig(depth: float, arms: float, rise: float) -> SideRig:
+    """Squat of `depth` (1: thighs level), arms at `arms` degrees forward from hanging, heels up by `rise`
+    (0: feet flat, 1: on the toes, legs straight for take-off or touch-down)."""
+    toe_angle = _lerp(FLAT_TOE, POINTED_TOE, rise)
+    ankle = _add(_CALF_TOE, _polar(toe_angle - 90.0, FOOT))
+    pelvis = (ankle[0] - 0.02 * rise - 0.17 * depth, ankle[1] + LEG_REACH - 0.002 - 0.25 * depth)
+    torso = 2.0 + 36.0 * depth
+    shoulder = _add(pelvis, _polar(180.0 - torso, TORSO - SHOULDER_DROP))
+    hand = _add(shoulder, _polar(arms, ARM_REACH - 0.01))
+    return SideRig(
+        pelvis=pelvis,
+        torso=torso,
+        hand_far=_add(hand, (-0.025, 0.0)),
+        hand_near=hand,
+        ankle_far=_add(ankle, (FAR_OFFSET, 0.0)),
+        ankle_near=ankle,
+        toe_far=toe_angle,
+        toe_near=toe_angle,
+        head_tilt=-4.0 - 0.8 * torso,
+    )
+
+
+_JUMP_SQUAT_HEIGHT = 0.17
+_JUMP_SQUAT_KEYS: tuple[tuple[float, tuple[float, float, float]], ...] = (
+    # (phase, (depth, arms, rise)); the figure is in the air between the two keys on its toes
+    (0.0, (1.0, -25.0, 0.0)),
+    (0.24, (0.0, 155.0, 1.0)),
+    (0.62, (0.0, 155.0, 1.0)),
+    (0.80, (0.55, 60.0, 0.0)),
+    (1.0, (1.0, -25.0, 0.0)),
+)
+
+
+def jump_squat(phase: float) -> Pose:
+    """Deep squat, arms back; explode upwards with the arms overhead; land softly back into the squat."""
+    phase = _phase(phase)
+    for (start, key_a), (end, key_b) in zip(_JUMP_SQUAT_KEYS, _JUMP_SQUAT_KEYS[1:]):
+        if phase < end:
+            t = (phase - start) / (end - start)
+            if key_a == key_b:  # flight: a parabola, toes pointing a little less at the top
+                rig = _lift(_jump_squat_rig(*key_a), _JUMP_SQUAT_HEIGHT * 4 * t * (1 - t))
+                tuck = 10.0 * math.sin(math.pi * t)
+                return side_pose(replace(rig, toe_far=rig.toe_far + tuck, toe_near=rig.toe_near + tuck))
+            eased = _smoothstep(t)
+            return side_pose(_jump_squat_rig(*(_lerp(a, b, eased) for a, b in zip(key_a, key_b))))
+    raise AssertionError("unreachable: the last key is at phase 1")
+
+
+_INCHWORM_FEET = (0.0, ANKLE_HEIGHT)
+_INCHWORM_FOLD_PELVIS = (-0.07, STANDING_PELVIS - 0.03)
+_INCHWORM_PIKE_LEGS = 62.0
+"""Leg angle from the floor halfway out, hips high."""
+_INCHWORM_FOLD_HANDS = 0.2
+_INCHWORM_PLANK_HANDS = 0.74
+_INCHWORM_PLANK_SHOULDERS = 0.325
+_INCHWORM_STEPS = 6
+"""Hand steps out to the plank (and as many back), the hands taking turns, the near one first."""
+_INCHWORM_HAND_LIFT = 0.04
+
+
+def _inchworm_body(reach: float, hands: Point) -> SideRig:
+    """Folded (`reach` 0) through a pike (0.5) to a high plank (1), the torso towards the hands at `hands`."""
+    if reach < 0.5:
+        t = reach * 2
+        ankle = (_INCHWORM_FEET[0], _lerp(ANKLE_HEIGHT, ANKLE_HEIGHT + 0.025, t))
+        # legs swing from the fold's soft knees to the pike's straight ones about the ankle
+        fold = _sub(_INCHWORM_FOLD_PELVIS, _INCHWORM_FEET)
+        legs = _lerp(math.atan2(fold[1], fold[0]), math.radians(_INCHWORM_PIKE_LEGS), t)
+        pelvis = _add(ankle, _scale((math.cos(legs), math.sin(legs)), _lerp(math.hypot(*fold), LEG_REACH - 1e-4, t)))
+        torso = _torso_towards(pelvis, hands)
+        toe = _lerp(FLAT_TOE, -45.0, t)
+    else:
+        t = reach * 2 - 1
+        ankle = (_INCHWORM_FEET[0], _lerp(ANKLE_HEIGHT + 0.025, 0.075, t))
+        plank_pelvis, plank_torso = _straight_body(ankle, _INCHWORM_PLANK_SHOULDERS)
+        plank_legs = math.atan2(plank_pelvis[1] - ankle[1], plank_pelvis[0] - ankle[0])
+        legs = _lerp(math.radians(_INCHWORM_PIKE_LEGS), plank_legs, _smoothstep(t))
+        pelvis = _add(ankle, _scale((math.cos(legs), math.sin(legs)), LEG_REACH - 1e-4))
+        torso = _lerp(_torso_towards(pelvis, hands), plank_torso, t)
+        toe = _lerp(-45.0, POINTED_TOE, t)
+    return SideRig(
+        pelvis=pelvis,
+        torso=torso,
+        hand_far=(0.0, 0.0),
+        hand_near=(0.0, 0.0),
+        ankle_far=_add(ankle, (FAR_OFFSET, 0.0)),
+        ankle_near=ankle,
+        toe_far=toe,
+        toe_near=toe,
+        head_tilt=-25.0,
+    )
+
+
+def _inchworm_hand(progress: float, first_step: int) -> Point:
+    """A hand walking out over `progress` 0..1: it moves on every other step, starting with `first_step`."""
+    steps = progress * _INCHWORM_STEPS
+    moved = lift = 0.0
+    for step in range(first_step, _INCHWORM_STEPS, 2):
+        local = min(1.0, max(0.0, steps - step))
+        moved += _smoothstep(local)
+        lift += math.sin(math.pi * local)
+    span = _INCHWORM_PLANK_HANDS - _INCHWORM_FOLD_HANDS
+    return _INCHWORM_FOLD_HANDS + span * moved / (_INCHWORM_STEPS // 2), 0.02 + _INCHWORM_HAND_LIFT * lift
+
+
+def _inchworm_walk(progress: float) -> SideRig:
+    """Hands `progress` of the way out (0: at the feet, 1: in the plank), the body following their middle."""
+    near, far = _inchworm_hand(progress, 0), _inchworm_hand(progress, 1)
+    middle = (near[0] + far[0]) / 2
+    reach = (middle - _INCHWORM_FOLD_HANDS) / (_INCHWORM_PLANK_HANDS - _INCHWORM_FOLD_HANDS)
+    body = _inchworm_body(reach, (middle, 0.02))
+    return replace(body, hand_far=_add(far, (-0.02, 0.0)), hand_near=near)
+
+
+_INCHWORM_FOLD_AT = 0.15
+_INCHWORM_OUT_AT = 0.45
+_INCHWORM_BACK_AT = 0.55
+_INCHWORM_UP_AT = 0.85
+
+
+def inchworm(phase: float) -> Pose:
+    """Fold forward, walk the hands out to a high plank, walk them back to the feet and roll up to standing."""
+    phase = _phase(phase)
+    if phase < _INCHWORM_FOLD_AT or phase >= _INCHWORM_UP_AT:
+        t = phase / _INCHWORM_FOLD_AT if phase < _INCHWORM_FOLD_AT else (1 - phase) / (1 - _INCHWORM_UP_AT)
+        return side_pose(_mix_rigs(replace(_standing_rig(), head_tilt=0.0), _inchworm_walk(0.0), _smoothstep(t)))
+    if phase < _INCHWORM_OUT_AT:
+        progress = (phase - _INCHWORM_FOLD_AT) / (_INCHWORM_OUT_AT - _INCHWORM_FOLD_AT)
+    elif phase < _INCHWORM_BACK_AT:
+        progress = 1.0
+    else:
+        progress = (_INCHWORM_UP_AT - phase) / (_INCHWORM_UP_AT - _INCHWORM_BACK_AT)
+    return side_pose(_inchworm_walk(progress))
+
+
+_TUCK_PELVIS = (0.0, _LYING_HEIGHT)
+_TUCK_HAND = (-0.2, 0.008)
+"""Hands flat on the floor behind the hips: the figure's contact with the floor while the feet are up."""
+_TUCK_KEYS = (
+    # (torso lean back, feet from the pelvis, foot angle): knees at the chest, legs long just off the floor
+    (-38.0, (0.2, 0.19), -35.0),
+    (-58.0, (0.47, 0.08), -5.0),
+)
+
+
+def seated_knee_tuck(phase: float) -> Pose:
+    """Sitting, leaning back on the hands, feet off the floor: knees pulled to the chest, legs pushed long."""
+    t = _smoothstep(_wave(_phase(phase)))
+    (lean_in, feet_in, toe_in), (lean_out, feet_out, toe_out) = _TUCK_KEYS
+    feet = _add(_TUCK_PELVIS, _lerp_point(feet_in, feet_out, t))
+    return side_pose(
+        SideRig(
+            pelvis=_TUCK_PELVIS,
+            torso=_lerp(lean_in, lean_out, t),
+            hand_far=_add(_TUCK_HAND, (-0.02, 0.0)),
+            hand_near=_TUCK_HAND,
+            ankle_far=_add(feet, (FAR_OFFSET, 0.01)),
+            ankle_near=feet,
+            toe_far=_lerp(toe_in, toe_out, t),
+            toe_near=_lerp(toe_in, toe_out, t),
+            head_tilt=_lerp(20.0, 35.0, t),
+        )
+    )
+
+
 POSES: Mapping[str, PoseFunction] = {
     "squat": squat,
     "jumping_jack": jumping_jack,
@@ -461,6 +878,16 @@ POSES: Mapping[str, PoseFunction] = {
     "lunge": lunge,
     "plank": plank,
     "burpee": burpee,
+    "mountain_climber": mountain_climber,
+    "high_knees": high_knees,
+    "glute_bridge": glute_bridge,
+    "crunch": crunch,
+    "calf_raise": calf_raise,
+    "knee_push_up": knee_push_up,
+    "pike_push_up": pike_push_up,
+    "jump_squat": jump_squat,
+    "inchworm": inchworm,
+    "seated_knee_tuck": seated_knee_tuck,
 }
 
 

@@ -13,12 +13,18 @@ log = logging.getLogger(__name__)
 
 
 def library_is_complete(clips_dir: Path) -> bool:
+    """Every clip the catalogue names is there; and a sample library written by an older release
+    (only sample ids, fewer than today) counts as incomplete, so it gains the new samples."""
+    from assets.samples import SAMPLE_EXERCISES
+
     try:
         catalogue = load_catalogue(clips_dir)
     except CatalogueError:
         return False
     files = [e.clip_path for e in catalogue.exercises.values()] + [t.path for t in catalogue.music.values()]
-    return bool(catalogue.exercises) and bool(catalogue.music) and all(path.is_file() for path in files)
+    samples = {sample.id for sample in SAMPLE_EXERCISES}
+    older_samples = set(catalogue.exercises) < samples
+    return bool(catalogue.exercises) and bool(catalogue.music) and all(p.is_file() for p in files) and not older_samples
 
 
 def ensure_sample_library(clips_dir: Path, *, announce: bool = False) -> None:

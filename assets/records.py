@@ -21,6 +21,16 @@ SAMPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "lunge": ("legs", "strength"),
     "plank": ("core",),
     "burpee": ("cardio", "full_body"),
+    "mountain_climber": ("cardio", "core"),
+    "high_knees": ("cardio", "legs"),
+    "glute_bridge": ("core", "legs"),
+    "crunch": ("core",),
+    "calf_raise": ("legs",),
+    "knee_push_up": ("strength", "upper_body"),
+    "pike_push_up": ("strength", "upper_body"),
+    "jump_squat": ("cardio", "legs"),
+    "inchworm": ("full_body", "upper_body"),
+    "seated_knee_tuck": ("core",),
 }
 # French names of the sample library: written into its catalogue.json, and used when loading a catalogue.json
 # written before names had a French form (migration 0002 gives them to sample rows stored before then).
@@ -31,6 +41,16 @@ SAMPLE_FRENCH_NAMES: dict[str, str] = {
     "lunge": "Fente",
     "plank": "Gainage (planche)",
     "burpee": "Burpee",
+    "mountain_climber": "Grimpeur",
+    "high_knees": "Montées de genoux",
+    "glute_bridge": "Pont fessier",
+    "crunch": "Crunch",
+    "calf_raise": "Montées sur pointes",
+    "knee_push_up": "Pompe sur les genoux",
+    "pike_push_up": "Pompe piquée",
+    "jump_squat": "Squat sauté",
+    "inchworm": "Chenille",
+    "seated_knee_tuck": "Relevés de genoux assis",
 }
 
 

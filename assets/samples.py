@@ -1,8 +1,8 @@
 """The sample exercise library: generates one looping clip per exercise and its catalogue.
 
 There is no real footage, so the project makes its own, in the formats real
-footage arrives in: H.264 MP4s at 1080p and 720p and 25/30/60 fps over a drawn
-studio backdrop, and ProRes 4444 MOVs with a transparent background. Frame i
+footage arrives in: H.264 MP4s from 1080p down to 360p at 25/30/50/60 fps over a
+drawn studio backdrop, and ProRes 4444 MOVs with a transparent background. Frame i
 of a clip shows the figure at phase i / frames and carries the frame mark i
 (`assets.framemark`), so tests can tell which source frame the server showed.
 
@@ -102,6 +102,26 @@ SAMPLE_EXERCISES: tuple[SampleExercise, ...] = (
                    colour=(156, 96, 222)),
     SampleExercise("burpee", "Burpee", "full_body", "advanced", True, 1280, 720, 60, 180, H264,
                    colour=(245, 190, 36), backdrop=(70, 80, 104)),
+    SampleExercise("mountain_climber", "Mountain climber", "core", "intermediate", False, 1280, 720, 30, 36, H264,
+                   colour=(20, 190, 170), backdrop=(96, 86, 112)),
+    SampleExercise("high_knees", "High knees", "cardio", "intermediate", True, 960, 540, 50, 50, H264,
+                   colour=(250, 100, 200), backdrop=(76, 98, 118)),
+    SampleExercise("glute_bridge", "Glute bridge", "legs", "beginner", False, 1280, 720, 25, 50, PRORES,
+                   colour=(120, 220, 245)),
+    SampleExercise("crunch", "Crunch", "core", "beginner", False, 1280, 720, 30, 45, H264,
+                   colour=(185, 230, 60), backdrop=(104, 92, 88)),
+    SampleExercise("calf_raise", "Calf raise", "legs", "beginner", False, 640, 360, 25, 40, H264,
+                   colour=(255, 160, 130), backdrop=(72, 94, 92)),
+    SampleExercise("knee_push_up", "Knee push-up", "upper_body", "beginner", False, 1280, 720, 30, 48, PRORES,
+                   colour=(125, 135, 255)),
+    SampleExercise("pike_push_up", "Pike push-up", "upper_body", "advanced", False, 960, 540, 25, 50, H264,
+                   colour=(235, 235, 225), backdrop=(88, 76, 96)),
+    SampleExercise("jump_squat", "Jump squat", "legs", "advanced", True, 1280, 720, 60, 72, H264,
+                   colour=(240, 40, 30), backdrop=(84, 100, 112)),
+    SampleExercise("inchworm", "Inchworm", "full_body", "intermediate", False, 1280, 720, 30, 90, H264,
+                   colour=(215, 170, 255), backdrop=(90, 96, 80)),
+    SampleExercise("seated_knee_tuck", "Seated knee tuck", "core", "advanced", False, 1280, 720, 50, 75, PRORES,
+                   colour=(150, 240, 170)),
 )  # fmt: skip
 
 
@@ -301,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         took = "kept existing" if seconds is None else f"{seconds:.2f} s"
         size = path.stat().st_size / 1e6
         print(
-            f"{path.name:18} {sample.width}x{sample.height} {sample.fps} fps {sample.frames:4} frames "
+            f"{path.name:22} {sample.width}x{sample.height} {sample.fps} fps {sample.frames:4} frames "
             f"{sample.codec:7} {size:6.2f} MB  {took}",
             flush=True,
         )

@@ -15,6 +15,7 @@ import pytest
 from assets.catalogue import CATALOGUE_FILE
 from assets.figure import ANKLE_HEIGHT, FOREARM, JOINTS, POSES, SHIN, THIGH, TORSO, UPPER_ARM
 from assets.framemark import cell_size, mark_box, read_frame_mark
+from assets.records import DIFFICULTIES, SAMPLE_CATEGORIES, SAMPLE_FRENCH_NAMES
 from assets.samples import SAMPLE_EXERCISES, generate_samples, main
 
 # id: (name, category, difficulty, jump, width, height, fps, frames, alpha, codec, clip)
@@ -25,7 +26,25 @@ PROMISED = {
     "lunge": ("Lunge", "legs", "intermediate", False, 1280, 720, 25, 80, True, "prores", "lunge.mov"),
     "plank": ("Plank", "core", "beginner", False, 1920, 1080, 30, 90, True, "prores", "plank.mov"),
     "burpee": ("Burpee", "full_body", "advanced", True, 1280, 720, 60, 180, False, "h264", "burpee.mp4"),
-}
+    "mountain_climber": (
+        "Mountain climber", "core", "intermediate", False, 1280, 720, 30, 36, False, "h264", "mountain_climber.mp4"
+    ),
+    "high_knees": ("High knees", "cardio", "intermediate", True, 960, 540, 50, 50, False, "h264", "high_knees.mp4"),
+    "glute_bridge": ("Glute bridge", "legs", "beginner", False, 1280, 720, 25, 50, True, "prores", "glute_bridge.mov"),
+    "crunch": ("Crunch", "core", "beginner", False, 1280, 720, 30, 45, False, "h264", "crunch.mp4"),
+    "calf_raise": ("Calf raise", "legs", "beginner", False, 640, 360, 25, 40, False, "h264", "calf_raise.mp4"),
+    "knee_push_up": (
+        "Knee push-up", "upper_body", "beginner", False, 1280, 720, 30, 48, True, "prores", "knee_push_up.mov"
+    ),
+    "pike_push_up": (
+        "Pike push-up", "upper_body", "advanced", False, 960, 540, 25, 50, False, "h264", "pike_push_up.mp4"
+    ),
+    "jump_squat": ("Jump squat", "legs", "advanced", True, 1280, 720, 60, 72, False, "h264", "jump_squat.mp4"),
+    "inchworm": ("Inchworm", "full_body", "intermediate", False, 1280, 720, 30, 90, False, "h264", "inchworm.mp4"),
+    "seated_knee_tuck": (
+        "Seated knee tuck", "core", "advanced", False, 1280, 720, 50, 75, True, "prores", "seated_knee_tuck.mov"
+    ),
+}  # fmt: skip
 FRENCH_NAMES = {
     "squat": "Squat",
     "jumping_jack": "Jumping jack",
@@ -33,7 +52,26 @@ FRENCH_NAMES = {
     "lunge": "Fente",
     "plank": "Gainage (planche)",
     "burpee": "Burpee",
+    "mountain_climber": "Grimpeur",
+    "high_knees": "Montées de genoux",
+    "glute_bridge": "Pont fessier",
+    "crunch": "Crunch",
+    "calf_raise": "Montées sur pointes",
+    "knee_push_up": "Pompe sur les genoux",
+    "pike_push_up": "Pompe piquée",
+    "jump_squat": "Squat sauté",
+    "inchworm": "Chenille",
+    "seated_knee_tuck": "Relevés de genoux assis",
 }
+ORIGINAL_SIX = ("squat", "jumping_jack", "push_up", "lunge", "plank", "burpee")
+"""The first sample exercises: their clips are cached and referred to elsewhere, so they never change."""
+MAIN_CATEGORIES = {"legs", "core", "upper_body", "full_body", "cardio"}
+FRAME_RATES = {25, 30, 50, 60}
+MAX_LIBRARY_FRAMES = 1100
+"""Every source frame is stored prepared at four rendition sizes (about 5.6 MB a frame): the library's
+frame count sizes the frame store, so growing past this is a decision, not an accident."""
+MIN_COLOUR_DISTANCE = 50.0
+"""Euclidean RGB distance between any two figure colours."""
 ALPHA_IDS = [key for key, promised in PROMISED.items() if promised[8]]
 GROUND_CONTACT = 0.01
 """A joint this close to y = 0 (figure units) touches the floor."""
@@ -140,6 +178,50 @@ def test_opaque_clips_have_no_alpha(library: tuple[Path, dict[str, dict]]) -> No
             assert frame.format.name == "yuv420p"
 
 
+def test_the_library_covers_every_category_and_level_with_and_without_jumps() -> None:
+    ids = [sample.id for sample in SAMPLE_EXERCISES]
+    assert len(ids) >= 15 and len(set(ids)) == len(ids)
+    assert ids[: len(ORIGINAL_SIX)] == list(ORIGINAL_SIX)
+    assert set(ids) == set(POSES) == set(SAMPLE_CATEGORIES) == set(SAMPLE_FRENCH_NAMES)
+    assert {sample.category for sample in SAMPLE_EXERCISES} == MAIN_CATEGORIES
+    assert {sample.difficulty for sample in SAMPLE_EXERCISES} == set(DIFFICULTIES)
+    assert {sample.jump for sample in SAMPLE_EXERCISES} == {True, False}
+    for sample in SAMPLE_EXERCISES:
+        assert sample.category in SAMPLE_CATEGORIES[sample.id], sample.id
+        assert SAMPLE_FRENCH_NAMES[sample.id].strip(), sample.id
+    # every category a sample is filed under, main or extra, has an exercise at every level
+    for category in {category for categories in SAMPLE_CATEGORIES.values() for category in categories}:
+        levels = {sample.difficulty for sample in SAMPLE_EXERCISES if category in SAMPLE_CATEGORIES[sample.id]}
+        assert levels == set(DIFFICULTIES), category
+
+
+def test_the_library_mixes_source_formats_within_its_budget() -> None:
+    assert {sample.codec for sample in SAMPLE_EXERCISES} == {"h264", "prores"}
+    assert {sample.fps for sample in SAMPLE_EXERCISES} <= FRAME_RATES
+    assert {sample.height for sample in SAMPLE_EXERCISES} >= {360, 540, 720, 1080}
+    for sample in SAMPLE_EXERCISES:
+        assert sample.width * 9 == sample.height * 16, sample.id  # landscape 16:9, like real footage
+        assert 0.5 <= sample.loop_seconds <= 3.2, sample.id
+    assert sum(sample.frames for sample in SAMPLE_EXERCISES) <= MAX_LIBRARY_FRAMES
+
+
+def test_every_exercise_has_its_own_figure_colour() -> None:
+    colours = [sample.colour for sample in SAMPLE_EXERCISES]
+    for index, colour in enumerate(colours):
+        for other in colours[index + 1 :]:
+            assert math.dist(colour, other) >= MIN_COLOUR_DISTANCE, (colour, other)
+
+
+@pytest.mark.parametrize("sample", SAMPLE_EXERCISES, ids=[sample.id for sample in SAMPLE_EXERCISES])
+def test_the_frame_after_the_last_is_the_first(sample) -> None:
+    """A virtual frame after the last one shows the first frame's pose, reached by an ordinary step."""
+    poses = [sample.pose(index / sample.frames) for index in range(sample.frames)] + [sample.pose(1.0)]
+    for joint in JOINTS:
+        assert poses[-1][joint] == pytest.approx(poses[0][joint], abs=1e-9)
+    steps = [max(math.dist(a[joint], b[joint]) for joint in JOINTS) for a, b in zip(poses, poses[1:])]
+    assert steps[-1] <= max(steps[:-1]) + 1e-9, "the loop point jumps"
+
+
 @pytest.mark.parametrize("exercise_id", list(PROMISED))
 def test_pose_loops_exactly(exercise_id: str) -> None:
     pose = POSES[exercise_id]
@@ -236,3 +318,39 @@ def test_catalogue_loads_in_the_server_catalogue(library: tuple[Path, dict[str, 
         exercise = catalogue.get(exercise_id)
         assert exercise.clip_path == clips_dir / entry["clip"]
         assert exercise.frames == entry["frames"] and exercise.fps == Fraction(entry["fps"])
+
+
+def test_a_sample_library_from_an_older_release_gains_the_new_samples(sample_clips_dir: Path, tmp_path: Path) -> None:
+    """A data directory holding the first six samples only is topped up; its clips are reused."""
+    import json
+    import shutil
+
+    from assets.library import ensure_sample_library, library_is_complete
+
+    source = sample_clips_dir
+    old = tmp_path / "exercises"
+    shutil.copytree(source, old)
+    document = json.loads((old / "catalogue.json").read_text())
+    document["exercises"] = document["exercises"][:6]
+    (old / "catalogue.json").write_text(json.dumps(document))
+    kept = (old / document["exercises"][0]["clip"]).stat().st_mtime_ns
+    assert not library_is_complete(old)
+    ensure_sample_library(old)
+    assert library_is_complete(old)
+    assert len(json.loads((old / "catalogue.json").read_text())["exercises"]) == len(SAMPLE_EXERCISES)
+    assert (old / document["exercises"][0]["clip"]).stat().st_mtime_ns == kept
+
+
+def test_a_catalogue_of_other_exercises_is_not_replaced_by_samples(sample_clips_dir: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from assets.library import library_is_complete
+
+    source = sample_clips_dir
+    own = tmp_path / "own"
+    shutil.copytree(source, own)
+    document = json.loads((own / "catalogue.json").read_text())
+    document["exercises"] = [{**document["exercises"][0], "id": "my_move"}]
+    (own / "catalogue.json").write_text(json.dumps(document))
+    assert library_is_complete(own)

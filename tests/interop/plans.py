@@ -16,7 +16,8 @@ from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE, OUTPUT_FPS
 from playlists.plan import Plan
 
 SAMPLE_EXERCISES = ("squat", "jumping_jack", "push_up", "lunge", "plank", "burpee")
-"""The six sample clips: 1080p30, 720p30, 1080p25, ProRes 4444 alpha 720p25, ProRes alpha 1080p30, 720p60."""
+"""The first six sample clips, the formats the plans exercise: 1080p30, 720p30, 1080p25, ProRes 4444 alpha 720p25,
+ProRes alpha 1080p30, 720p60."""
 
 
 @dataclass(frozen=True)

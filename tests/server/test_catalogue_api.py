@@ -8,18 +8,19 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from assets.samples import SAMPLE_EXERCISES
 from server.app import create_app
 from server.config.settings import Settings
 
 TOKEN = "test-admin-token-0123456789"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 NEW_EXERCISE = {
-    "id": "high_knees",
-    "name": "High knees",
+    "id": "skater_jump",
+    "name": "Skater jump",
     "difficulty": "intermediate",
     "jump": True,
     "categories": ["cardio", "legs"],
-    "description": "Run on the spot, knees to hip height.",
+    "description": "Leap from side to side, landing on one leg.",
 }
 
 
@@ -58,7 +59,9 @@ def clip_file(tmp_path_factory) -> Path:
 
 def test_listing_filters_by_category_difficulty_jump_and_text(client):
     legs = client.get("/api/exercises", params={"category": "legs"}).json()
-    assert {e["id"] for e in legs["exercises"]} == {"squat", "lunge"}
+    assert {e["id"] for e in legs["exercises"]} == {
+        "squat", "lunge", "glute_bridge", "calf_raise", "high_knees", "jump_squat"
+    }  # fmt: skip
     beginners = client.get("/api/exercises", params={"difficulty": "beginner"}).json()["exercises"]
     assert {e["difficulty"] for e in beginners} == {"beginner"}
     quiet = client.get("/api/exercises", params={"no_jump": "true"}).json()["exercises"]
@@ -69,11 +72,17 @@ def test_listing_filters_by_category_difficulty_jump_and_text(client):
 
 def test_listing_pages_with_a_total_and_the_next_offset(client):
     first = client.get("/api/exercises", params={"limit": 4}).json()
-    second = client.get("/api/exercises", params={"limit": 4, "offset": first["next_offset"]}).json()
-    assert first["total"] == second["total"] >= 6
+    assert first["total"] >= len(SAMPLE_EXERCISES) == 16
     assert first["next_offset"] == 4 and len(first["exercises"]) == 4
-    ids = [e["id"] for e in first["exercises"] + second["exercises"]]
+    pages = [first]
+    while pages[-1]["next_offset"] is not None:
+        pages.append(client.get("/api/exercises", params={"limit": 4, "offset": pages[-1]["next_offset"]}).json())
+        assert pages[-1]["total"] == first["total"]
+    assert len(pages) == -(-first["total"] // 4)
+    assert all(len(page["exercises"]) == 4 for page in pages[:-1]) and pages[-1]["exercises"]
+    ids = [e["id"] for page in pages for e in page["exercises"]]
     assert len(ids) == len(set(ids)) == first["total"]
+    assert set(ids) >= {sample.id for sample in SAMPLE_EXERCISES}
 
 
 @pytest.mark.parametrize(
@@ -105,7 +114,7 @@ def test_writes_are_off_when_the_server_has_no_admin_token(new_data_dir):
 
 
 def test_an_invalid_exercise_is_a_422_naming_each_field(client):
-    bad = dict(NEW_EXERCISE, id="High Knees!", difficulty="expert", categories=[], extra=1)
+    bad = dict(NEW_EXERCISE, id="Skater Jump!", difficulty="expert", categories=[], extra=1)
     response = client.post("/api/exercises", json=bad, headers=ADMIN)
     assert response.status_code == 422
     named = {tuple(f["loc"]) for f in response.json()["fields"]}
@@ -129,6 +138,9 @@ def test_the_sample_exercises_have_their_french_names(client):
     assert names["plank"] == ("Plank", "Gainage (planche)")
     assert names["lunge"] == ("Lunge", "Fente")
     assert names["jumping_jack"] == ("Jumping Jack", "Jumping jack")
+    assert names["mountain_climber"] == ("Mountain climber", "Grimpeur")
+    assert names["glute_bridge"] == ("Glute bridge", "Pont fessier")
+    assert names["jump_squat"] == ("Jump squat", "Squat sauté")
 
 
 @pytest.mark.parametrize("name_fr", ["", "   ", "é" * 81, 42, ["Pompe"]])
@@ -172,11 +184,11 @@ def test_a_new_exercise_is_not_playable_until_its_clip_is_uploaded(client, clip_
     created = client.post("/api/exercises", json=NEW_EXERCISE, headers=ADMIN)
     assert created.status_code == 201 and created.json()["playable"] is False
     assert client.post("/api/exercises", json=NEW_EXERCISE, headers=ADMIN).status_code == 409
-    plan = {"items": [{"exercise_id": "high_knees", "work_seconds": 5}]}
+    plan = {"items": [{"exercise_id": "skater_jump", "work_seconds": 5}]}
     assert client.post("/api/plans", json=plan).status_code == 422
 
     upload = client.put(
-        "/api/exercises/high_knees/clip",
+        "/api/exercises/skater_jump/clip",
         content=clip_file.read_bytes(),
         headers={**ADMIN, "Content-Type": "video/mp4"},
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -40,11 +43,24 @@ def test_a_started_node_is_ready_with_every_check_ok(new_data_dir):
     assert response.json() == {"status": "ready", "checks": EVERY_CHECK_OK}
 
 
+def two_exercise_data_dir(sample_clips_dir: Path, root: Path) -> Path:
+    """A data directory whose library is two of the sample clips under ids of its own (a subset of the
+    sample ids would be topped up with the rest), and the music: quick to prepare."""
+    clips = root / "data" / "exercises"
+    shutil.copytree(sample_clips_dir, clips)
+    document = json.loads((clips / "catalogue.json").read_text())
+    kept = [e for e in document["exercises"] if e["id"] in ("squat", "jumping_jack")]
+    document["exercises"] = [{**e, "id": f"own_{e['id']}"} for e in kept]
+    (clips / "catalogue.json").write_text(json.dumps(document))
+    return root / "data"
+
+
 def test_a_node_is_not_ready_until_its_render_processes_run_and_its_clips_are_prepared(
-    new_data_dir, tmp_path
+    sample_clips_dir, tmp_path
 ):
     """A fresh frame store: /ready says what it waits for (503), then 200 once every clip is prepared."""
-    settings = Settings(data_dir=new_data_dir(), frame_store_dir=tmp_path / "frames", render_workers=1)
+    data_dir = two_exercise_data_dir(sample_clips_dir, tmp_path)
+    settings = Settings(data_dir=data_dir, frame_store_dir=tmp_path / "frames", render_workers=1)
     with TestClient(create_app(settings)) as client:
         first = client.get("/ready")
         response = wait_ready(client, timeout=240)
@@ -53,7 +69,7 @@ def test_a_node_is_not_ready_until_its_render_processes_run_and_its_clips_are_pr
     waiting = first.json()["checks"]
     assert "clips" in waiting["prepared_clips"] or "render processes" in waiting["render_workers"]
     assert response.status_code == 200, response.text
-    assert health["clips_prepared"] == health["clips_total"] > 0
+    assert health["clips_prepared"] == health["clips_total"] == 2 * 4  # two clips at four renditions
     assert len(health["render_processes"]) == 1
 
 
