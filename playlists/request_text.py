@@ -443,15 +443,20 @@ def _name_table(exercises: dict[str, str], other_names: dict[str, tuple[str, ...
 
 
 def _word_forms(word: str) -> set[str]:
-    """A word, its simple plural and its singular: "burpee"/"burpees", "fente"/"fentes", "genou"/"genoux"."""
+    """A word, its simple plural and its singular: "burpee"/"burpees", "fente"/"fentes", "genou"/"genoux",
+    "crunch"/"crunches"."""
     forms = {word}
     if word.isdigit() or len(word) < 2:
         return forms
+    if word.endswith("ches") or word.endswith("shes"):
+        forms.add(word[:-2])
     if word.endswith(("s", "x", "z")):
         if len(word) > 3:
             forms.add(word[:-1])
     else:
         forms.add(word + "s")
+        if word.endswith(("ch", "sh")):
+            forms.add(word + "es")
         if word.endswith(("au", "eu", "ou")):
             forms.add(word + "x")
     return forms

@@ -58,8 +58,8 @@ def _one_second_items() -> dict:
 PLANS: tuple[InteropPlan, ...] = (
     InteropPlan(
         "single-exercise",
-        "one exercise, no rest: the shortest presentation (intro, one block, closing card)",
-        {"items": [{"exercise_id": "squat", "work_seconds": 15}]},
+        "one exercise, no rest: the shortest presentation (intro, one block, closing card), French on screen",
+        {"items": [{"exercise_id": "squat", "work_seconds": 15}], "language": "fr"},
     ),
     InteropPlan(
         "one-second-items",

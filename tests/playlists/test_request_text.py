@@ -271,3 +271,11 @@ def test_tokens_keep_where_they_were_typed_so_phrases_are_quoted_exactly():
         (",", ","),
         ("epaules", "ÉPAULES"),
     ]
+
+
+def test_names_ending_in_ch_or_sh_are_understood_in_their_es_plural():
+    """English plurals of "crunch" and "push" take -es: "no crunches" excludes the crunch."""
+    terms = CatalogueTerms.of({"crunch": ("core",), "squat": ("legs",)}, {"crunch": "Crunch", "squat": "Squat"})
+    assert fields("no crunches", terms) == {"exclude": ["crunch"]}
+    assert fields("sans crunchs", terms) == {"exclude": ["crunch"]}
+    assert fields("no crunch", terms) == {"exclude": ["crunch"]}
