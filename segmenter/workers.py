@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Protocol
 
 from segmenter.frame_store import FrameStore
+from segmenter.heap import keep_large_blocks_in_their_own_mappings, release_freed_memory
 from segmenter.iframes import render_iframe
 from segmenter.render import render_segment
 from segmenter.spec import SegmentSpec
@@ -246,6 +247,7 @@ def serve(connection: Connection) -> None:
     """A render process: take its settings, then render what arrives until told to stop or the server
     goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; it then stops us
+    keep_large_blocks_in_their_own_mappings()
     settings: WorkerSettings = connection.recv()
     store = settings.store.open()
     _warm(settings)
@@ -262,8 +264,11 @@ def serve(connection: Connection) -> None:
             reply = (True, RENDERERS[kind](spec, store))
         except Exception as error:  # handed to the server, which answers or retries
             reply = (False, _transferable(error))
-        connection.send(reply)
-        _release_freed_memory()
+        try:
+            connection.send(reply)
+        except OSError:
+            return  # the server went away mid-render
+        release_freed_memory()
 
 
 def _warm(settings: WorkerSettings) -> None:
@@ -288,12 +293,3 @@ def _transferable(error: Exception) -> Exception:
         return RuntimeError(f"{type(error).__name__}: {error}")
     return error
 
-
-def _release_freed_memory() -> None:
-    """Give the C heap's free pages back to the kernel after a render (glibc keeps them otherwise)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass

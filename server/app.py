@@ -20,6 +20,7 @@ from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.cache import SegmentCache
 from segmenter.engine import EngineSettings, RenderEngine
 from segmenter.frame_store import FrameStore
+from segmenter.heap import keep_large_blocks_in_their_own_mappings
 from segmenter.shared_store import S3Settings, SharedSegmentStore
 from server.routes.catalogue import CATALOGUE_ROUTES
 from server.config.settings import MIB, Settings, frame_store_dir
@@ -79,6 +80,7 @@ async def refresh_periodically(service: StreamingService, seconds: int, prepare:
 
 
 def create_app(settings: Settings) -> Starlette:
+    keep_large_blocks_in_their_own_mappings()  # segments are MB-sized buffers made and freed all day
     metrics = Metrics()
 
     @contextlib.asynccontextmanager

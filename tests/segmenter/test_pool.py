@@ -163,3 +163,19 @@ def test_closing_waits_for_a_running_render_only_as_long_as_it_is_told():
     assert pool.close(timeout=0.1) is False  # the held render is still running
     release.set()
     assert running.future.result(5) == b"held"
+
+
+def test_entries_of_promoted_and_cancelled_jobs_do_not_pile_up_while_the_workers_are_busy():
+    """Stale heap entries hold their jobs (and a promoted job's rendered bytes): they are dropped even
+    when they never reach the front of the queue."""
+    from segmenter.pool import STALE_ENTRIES_KEPT
+
+    pool, release, _ = blocked_pool(max_urgent_queued=2, max_ahead_queued=2)
+    for _ in range(200):
+        pool.cancel(pool.submit(lambda _: b"", Priority.AHEAD))
+        ahead = pool.submit(lambda _: b"", Priority.AHEAD)
+        pool.promote(ahead)
+        pool.cancel(ahead)
+    assert pool.heap_size <= STALE_ENTRIES_KEPT + 4
+    release.set()
+    pool.close()
