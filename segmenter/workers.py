@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Protocol
 
 from segmenter.frame_store import FrameStore
-from segmenter.heap import keep_large_blocks_in_their_own_mappings, release_freed_memory
+from segmenter.heap import release_freed_memory
 from segmenter.iframes import render_iframe
 from segmenter.render import render_segment
 from segmenter.spec import SegmentSpec
@@ -247,7 +247,6 @@ def serve(connection: Connection) -> None:
     """A render process: take its settings, then render what arrives until told to stop or the server
     goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; it then stops us
-    keep_large_blocks_in_their_own_mappings()
     settings: WorkerSettings = connection.recv()
     store = settings.store.open()
     _warm(settings)

@@ -76,7 +76,8 @@ class StreamingService:
         self.engine = engine
         self.renditions = engine.renditions
         self.warm_clips = warm_clips
-        """Clips are prepared ahead (start-up, uploads, refreshes) and readiness waits for that."""
+        """Clips are prepared ahead (start-up, uploads, refreshes); readiness waits for the first round."""
+        self._warmed = not warm_clips
         self.codecs = {rendition.name: codecs_attribute(rendition) for rendition in self.renditions}
         self._presentations: OrderedDict[str, Presentation] = OrderedDict()
         self._builders: OrderedDict[tuple, SpecBuilder] = OrderedDict()
@@ -90,6 +91,17 @@ class StreamingService:
         """Prepare every catalogue clip in the background; rasterise common overlay text."""
         self.engine.warm_text()
         self.prepare_catalogue()
+
+    def still_warming(self) -> str | None:
+        """What start-up preparation has left (None once it has finished: clips added later are prepared
+        in the background while the node stays ready, so an upload never takes every node out at once)."""
+        if self._warmed:
+            return None
+        progress = self.engine.preparation()
+        if progress.done:
+            self._warmed = True
+            return None
+        return f"preparing clips: {progress.pending} clip sizes to go, {progress.prepared} done"
 
     def prepare_catalogue(self) -> int:
         """Queue every catalogue clip not prepared yet at every rendition (start-up, refreshes, uploads);

@@ -2,8 +2,8 @@
 
 Ready means the node serves at its warm speed: the database answers a cheap query, clip storage is
 reachable (the data directory exists, or S3's head_bucket succeeds), the catalogue snapshot holds
-playable exercises, every render worker process is running, and (unless HLS_WARM_CLIPS=0) the clips
-are prepared at every rendition. Each check has a time limit, so a hung dependency makes the probe
+playable exercises, every render worker process is running, and (unless HLS_WARM_CLIPS=0) start-up
+preparation of the clips has finished (clips added later are prepared while the node stays ready). Each check has a time limit, so a hung dependency makes the probe
 answer 503 rather than hang. The shared S3 segment tier is not checked: it is an optimisation, and a
 node without it still serves.
 """
@@ -56,11 +56,9 @@ async def render_workers(service: StreamingService) -> None:
 
 
 async def prepared_clips(service: StreamingService) -> None:
-    if not service.warm_clips:
-        return
-    progress = service.engine.preparation()
-    if not progress.done:
-        raise StillWarming(f"preparing clips: {progress.pending} clip sizes to go, {progress.prepared} done")
+    waiting = service.still_warming()
+    if waiting is not None:
+        raise StillWarming(waiting)
 
 
 CHECKS: dict[str, Callable[[StreamingService], Awaitable[None]]] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import shutil
 import time
 from pathlib import Path
@@ -65,10 +66,16 @@ def test_a_node_is_not_ready_until_its_render_processes_run_and_its_clips_are_pr
         first = client.get("/ready")
         response = wait_ready(client, timeout=240)
         health = client.get("/health").json()
+        service = client.app.state.service
+        replaced = replace(service.clip_ref("own_squat"), version="a-replaced-clip")
+        assert service.engine.prepare([replaced]) == 4
+        later = client.get("/ready")  # a clip added after start-up is prepared while the node serves
+        assert service.engine.preparation().pending > 0
     assert first.status_code == 503
     waiting = first.json()["checks"]
     assert "clips" in waiting["prepared_clips"] or "render processes" in waiting["render_workers"]
     assert response.status_code == 200, response.text
+    assert later.status_code == 200, later.text
     assert health["clips_prepared"] == health["clips_total"] == 2 * 4  # two clips at four renditions
     assert len(health["render_processes"]) == 1
 
