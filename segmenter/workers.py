@@ -248,6 +248,10 @@ def serve(connection: Connection) -> None:
     goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; it then stops us
     settings: WorkerSettings = connection.recv()
+    logging.basicConfig(
+        level=os.environ.get("HLS_LOG_LEVEL", "info").upper(),
+        format=f"%(asctime)s %(levelname)s render process {os.getpid()} %(name)s: %(message)s",
+    )  # plain text on the server's stderr (preparation on first use, errors); the server logs as JSON
     store = settings.store.open()
     _warm(settings)
     connection.send(_READY)

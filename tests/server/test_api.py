@@ -10,7 +10,9 @@ import m3u8
 import pytest
 from starlette.testclient import TestClient
 
+from assets.samples import SAMPLE_EXERCISES
 from playlists.plan import INTRO_SECONDS, OUTRO_SECONDS
+from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.pool import Priority
 from server.app import create_app
 from server.config.settings import Settings
@@ -44,9 +46,10 @@ def created(client):
 def test_health_answers_ok_with_clip_preparation_progress(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
-    # every clip at the start rendition at least, as many renditions as the frame budget holds
-    assert 6 <= body["clips_total"] <= 6 * 4
+    # every sample clip at every rendition; how many of them are prepared so far
+    assert body["clips_total"] == len(SAMPLE_EXERCISES) * len(DEFAULT_RENDITIONS)
     assert 0 <= body["clips_prepared"] <= body["clips_total"]
+    assert set(body["preparation"]) == {"pending", "prepared", "failed", "skipped"}
 
 
 def test_exercises_list_the_catalogue_without_server_paths(client):
@@ -131,6 +134,7 @@ def test_a_plan_without_a_language_is_english_and_keeps_its_id_and_document(lang
 
 def test_a_french_plan_is_another_plan_with_its_own_segments(language_client):
     client = language_client
+    assert client.post("/api/plans", json=PLAN).json()["id"] == PLAN_ID  # whichever test ran first here
     french = client.post("/api/plans", json=dict(PLAN, language="fr"))
     assert french.status_code == 201, french.text
     assert french.json()["plan"]["language"] == "fr" and french.json()["id"] != PLAN_ID
