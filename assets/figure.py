@@ -164,6 +164,24 @@ def _mix_rigs(a: SideRig, b: SideRig, t: float) -> SideRig:
     )
 
 
+def paired_rig(
+    pelvis: Point, torso: float, hand: Point, ankle: Point, toe: float, head_tilt: float, hand_gap: float = 0.02
+) -> SideRig:
+    """A side-view rig whose far limbs mirror the near ones: the far hand `hand_gap` behind, the far
+    ankle FAR_OFFSET behind, both feet at the same angle (most poses of the library)."""
+    return SideRig(
+        pelvis=pelvis,
+        torso=torso,
+        hand_far=_add(hand, (-hand_gap, 0.0)),
+        hand_near=hand,
+        ankle_far=_add(ankle, (FAR_OFFSET, 0.0)),
+        ankle_near=ankle,
+        toe_far=toe,
+        toe_near=toe,
+        head_tilt=head_tilt,
+    )
+
+
 def _toe(ankle: Point, degrees: float) -> Point:
     radians = math.radians(degrees)
     return ankle[0] + FOOT * math.cos(radians), ankle[1] + FOOT * math.sin(radians)
@@ -276,15 +294,12 @@ def push_up(phase: float) -> Pose:
     shoulder_height = _lerp(_PUSH_UP_TOP, _PUSH_UP_BOTTOM, _wave(_phase(phase)))
     pelvis, torso = _straight_body(_PUSH_UP_ANKLE, shoulder_height)
     return side_pose(
-        SideRig(
+        paired_rig(
             pelvis=pelvis,
             torso=torso,
-            hand_far=_add(_PUSH_UP_HAND, (-0.02, 0.0)),
-            hand_near=_PUSH_UP_HAND,
-            ankle_far=_add(_PUSH_UP_ANKLE, (FAR_OFFSET, 0.0)),
-            ankle_near=_PUSH_UP_ANKLE,
-            toe_far=POINTED_TOE,
-            toe_near=POINTED_TOE,
+            hand=_PUSH_UP_HAND,
+            ankle=_PUSH_UP_ANKLE,
+            toe=POINTED_TOE,
             head_tilt=-12.0,
         )
     )
@@ -342,15 +357,12 @@ def plank(phase: float) -> Pose:
     shoulder = _add(pelvis, _polar(180.0 - torso, TORSO - SHOULDER_DROP))
     hand = (shoulder[0] + FOREARM, _PLANK_ELBOW_HEIGHT)
     return side_pose(
-        SideRig(
+        paired_rig(
             pelvis=pelvis,
             torso=torso,
-            hand_far=_add(hand, (-0.02, 0.0)),
-            hand_near=hand,
-            ankle_far=_add(_PLANK_ANKLE, (FAR_OFFSET, 0.0)),
-            ankle_near=_PLANK_ANKLE,
-            toe_far=POINTED_TOE,
-            toe_near=POINTED_TOE,
+            hand=hand,
+            ankle=_PLANK_ANKLE,
+            toe=POINTED_TOE,
             head_tilt=-6.0 - 3.0 * breath,
         )
     )
@@ -384,15 +396,12 @@ _BURPEE_PLANK_ANKLE = (-0.53, 0.075)
 
 def _burpee_plank() -> SideRig:
     pelvis, torso = _straight_body(_BURPEE_PLANK_ANKLE, _BURPEE_HANDS[1] + ARM_REACH - 0.01)
-    return SideRig(
+    return paired_rig(
         pelvis=pelvis,
         torso=torso,
-        hand_far=_add(_BURPEE_HANDS, (-0.02, 0.0)),
-        hand_near=_BURPEE_HANDS,
-        ankle_far=_add(_BURPEE_PLANK_ANKLE, (FAR_OFFSET, 0.0)),
-        ankle_near=_BURPEE_PLANK_ANKLE,
-        toe_far=POINTED_TOE,
-        toe_near=POINTED_TOE,
+        hand=_BURPEE_HANDS,
+        ankle=_BURPEE_PLANK_ANKLE,
+        toe=POINTED_TOE,
         head_tilt=-12.0,
     )
 
@@ -662,15 +671,12 @@ def knee_push_up(phase: float) -> Pose:
     shin_drop = math.asin((ANKLE_HEIGHT - _KNEE_PUSH_UP_KNEE[1]) / SHIN)
     ankle = _add(_KNEE_PUSH_UP_KNEE, (-SHIN * math.cos(shin_drop), SHIN * math.sin(shin_drop)))
     return side_pose(
-        SideRig(
+        paired_rig(
             pelvis=pelvis,
             torso=_torso_towards(pelvis, shoulder),
-            hand_far=_add(_KNEE_PUSH_UP_HAND, (-0.02, 0.0)),
-            hand_near=_KNEE_PUSH_UP_HAND,
-            ankle_far=_add(ankle, (FAR_OFFSET, 0.0)),
-            ankle_near=ankle,
-            toe_far=_BACKWARD_FLAT_TOE,
-            toe_near=_BACKWARD_FLAT_TOE,
+            hand=_KNEE_PUSH_UP_HAND,
+            ankle=ankle,
+            toe=_BACKWARD_FLAT_TOE,
             head_tilt=-12.0,
         )
     )
@@ -692,15 +698,12 @@ def pike_push_up(phase: float) -> Pose:
     top_legs = math.radians(_PIKE_LEGS[0])
     top = _add(_PIKE_ANKLE, _scale((math.cos(top_legs), math.sin(top_legs)), LEG_REACH - 1e-4))
     return side_pose(
-        SideRig(
+        paired_rig(
             pelvis=pelvis,
             torso=_lerp(_torso_towards(top, _PIKE_HAND), _PIKE_TORSO_BOTTOM, depth),
-            hand_far=_add(_PIKE_HAND, (-0.02, 0.0)),
-            hand_near=_PIKE_HAND,
-            ankle_far=_add(_PIKE_ANKLE, (FAR_OFFSET, 0.0)),
-            ankle_near=_PIKE_ANKLE,
-            toe_far=POINTED_TOE,
-            toe_near=POINTED_TOE,
+            hand=_PIKE_HAND,
+            ankle=_PIKE_ANKLE,
+            toe=POINTED_TOE,
             head_tilt=-25.0,
         )
     )
@@ -715,16 +718,14 @@ def _jump_squat_rig(depth: float, arms: float, rise: float) -> SideRig:
     torso = 2.0 + 36.0 * depth
     shoulder = _add(pelvis, _polar(180.0 - torso, TORSO - SHOULDER_DROP))
     hand = _add(shoulder, _polar(arms, ARM_REACH - 0.01))
-    return SideRig(
+    return paired_rig(
         pelvis=pelvis,
         torso=torso,
-        hand_far=_add(hand, (-0.025, 0.0)),
-        hand_near=hand,
-        ankle_far=_add(ankle, (FAR_OFFSET, 0.0)),
-        ankle_near=ankle,
-        toe_far=toe_angle,
-        toe_near=toe_angle,
+        hand=hand,
+        ankle=ankle,
+        toe=toe_angle,
         head_tilt=-4.0 - 0.8 * torso,
+        hand_gap=0.025,
     )
 
 
