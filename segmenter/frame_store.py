@@ -282,10 +282,9 @@ def _indexed_pictures(
 ) -> Iterator[tuple[int | None, np.ndarray]]:
     """(frame index, picture) from the keyframe at or before `start` (from the first frame if 0)."""
     try:
-        for index, picture in decoded_pictures(
+        yield from decoded_pictures(
             clip.path, rendition.width, rendition.height, background, from_frame=start, fps=clip.fps
-        ):
-            yield index, picture
+        )
     except (av.error.FFmpegError, OSError) as error:
         raise ClipDecodeError(clip.exercise_id, f"{clip.path}: {error}") from error
 

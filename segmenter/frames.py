@@ -13,7 +13,6 @@ import av
 import numpy as np
 from av.video.reformatter import Colorspace
 
-
 BACKGROUND_TOP_RGB = (28, 36, 58)
 BACKGROUND_BOTTOM_RGB = (10, 12, 20)
 REST_DIM = 0.45

@@ -34,7 +34,6 @@ from enum import IntEnum
 
 from segmenter.workers import Renderer, WorkerLost
 
-
 IDLE_CHECK_SECONDS = 1.0
 """How often an idle worker thread checks that its render process is alive."""
 

@@ -18,8 +18,8 @@ import uvicorn
 
 from assets.library import ensure_sample_library
 from server.app import create_app
-from server.config.settings import ConfigError, Settings, settings_from_env, validated
 from server.config.logs import configure_logging
+from server.config.settings import ConfigError, Settings, settings_from_env, validated
 
 
 def parse_args(argv: list[str], defaults: Settings) -> Settings:

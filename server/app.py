@@ -22,23 +22,23 @@ from segmenter.engine import EngineSettings, RenderEngine
 from segmenter.frame_store import FrameStore
 from segmenter.heap import keep_large_blocks_in_their_own_mappings
 from segmenter.shared_store import S3Settings, SharedSegmentStore
-from server.routes.catalogue import CATALOGUE_ROUTES
 from server.config.settings import MIB, Settings, frame_store_dir
 from server.database_metrics import CountedRepository
 from server.errors import EXCEPTION_HANDLERS
 from server.exercises import ExerciseCatalogue
 from server.metrics import METRICS_ROUTES, Metrics, counted_handlers
 from server.middleware.http_metrics import HttpMetricsMiddleware
+from server.middleware.rate_limit import LIMITER_STATE, RateLimiter
 from server.middleware.request_id import RequestIdMiddleware
+from server.middleware.signing import SIGNER_STATE, UrlSigner, UrlTokenGuard
+from server.routes.catalogue import CATALOGUE_ROUTES
 from server.routes.openapi import OPENAPI_ROUTES
 from server.routes.pictures import PICTURE_ROUTES
-from server.middleware.rate_limit import LIMITER_STATE, RateLimiter
 from server.routes.readiness import READINESS_ROUTES
 from server.routes.streams import ROUTES
-from server.middleware.signing import SIGNER_STATE, UrlSigner, UrlTokenGuard
-from server.streaming import StreamingService, exercise_names
 from server.routes.web import WEB_ROUTES
 from server.routes.workouts import WORKOUT_ROUTES
+from server.streaming import StreamingService, exercise_names
 
 log = logging.getLogger(__name__)
 

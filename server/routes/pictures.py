@@ -53,9 +53,9 @@ from segmenter.pictures import (
 from segmenter.spec import SpecBuilder
 from server.config.settings import MIB
 from server.errors import ClipUnavailable, InvalidRequest, NotFound, Overloaded
+from server.middleware.signing import sign_storyboard_for
 from server.responses import SEGMENT_CACHE_CONTROL, etag_matches, not_modified
 from server.routes.streams import checked_plan_id, service
-from server.middleware.signing import sign_storyboard_for
 from server.streaming import StreamingService
 
 MIN_WIDTH = 64

@@ -32,9 +32,9 @@ from playlists.presentation import FMP4, TS, Presentation
 from server.bodies import json_body
 from server.errors import InvalidPlan, NotFound
 from server.middleware.rate_limit import enforce_rate_limit
+from server.middleware.signing import sign_playlist_for, url_signing_for
 from server.responses import MP4_SEGMENT_MIME, TS_SEGMENT_MIME, segment_response
 from server.responses import playlist_response as unsigned_playlist_response
-from server.middleware.signing import sign_playlist_for, url_signing_for
 from server.streaming import StreamingService
 
 PLAN_ID_RE = re.compile(rf"^[0-9a-f]{{{PLAN_ID_HEX_DIGITS}}}$")

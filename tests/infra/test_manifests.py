@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from server.app import create_app
-from server.config.settings import MIB, Settings, settings_from_env
 from server.config.reference import all_env_names
+from server.config.settings import MIB, Settings, settings_from_env
 
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"

@@ -1,8 +1,8 @@
 import numpy as np
 
+from playlists.cues import Cue
 from playlists.media import AAC_FRAME_SIZE
 from segmenter.audio import CUE_AMPLITUDE, MUSIC_GAIN, synthesize
-from playlists.cues import Cue
 
 CUE = Cue(start_sample=10_000, length_samples=7_200, frequency=880.0)
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from assets.catalogue import load_catalogue
+from playlists.cues import timeline_cues
 from playlists.media import AAC_FRAME_SIZE, SAMPLES_PER_VIDEO_FRAME, VIDEO_CLOCK
 from playlists.plan import Plan
 from playlists.presentation import Presentation, build_presentation
@@ -21,7 +22,6 @@ from segmenter.audio import synthesize
 from segmenter.avcc import rendition_parameter_sets
 from segmenter.cmaf import build_init_segment, init_segment
 from segmenter.codecs import nal_units
-from playlists.cues import timeline_cues
 from segmenter.frame_store import FrameStore
 from segmenter.music import music_samples
 from segmenter.render import render_segment

@@ -114,7 +114,7 @@ def test_a_long_unprepared_clip_is_decoded_frame_by_frame_with_the_prepared_pict
 ):
     """Over the on-demand limit, a segment decodes only what it samples (seeking ahead, restarting at a
     loop's wrap) and gets exactly the pictures preparation would have written; nothing is written."""
-    import segmenter.frame_store as frame_store
+    from segmenter import frame_store
 
     clip = clips["burpee"]  # 180 frames at 60 fps: long enough to seek within
     reference = FrameStore(tmp_path / "prepared", 1 << 32).clip_frames(clip, SMALL)
@@ -132,7 +132,7 @@ def test_a_long_unprepared_clip_is_decoded_frame_by_frame_with_the_prepared_pict
 def test_a_segment_of_an_unprepared_long_clip_has_the_same_bytes_as_from_prepared_frames(
     sample_clips_dir, frame_store, tmp_path, monkeypatch
 ):
-    import segmenter.frame_store as frame_store_module
+    from segmenter import frame_store as frame_store_module
     from playlists.plan import Plan
     from playlists.presentation import build_presentation
     from segmenter.render import render_segment

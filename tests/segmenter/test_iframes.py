@@ -13,7 +13,6 @@ from assets.catalogue import load_catalogue
 from playlists.plan import Plan
 from playlists.presentation import build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
-from segmenter.frame_store import FrameStore
 from segmenter.iframes import render_iframe
 from segmenter.render import render_segment
 from segmenter.spec import SpecBuilder, clip_ref_of

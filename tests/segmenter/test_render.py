@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from assets.catalogue import load_catalogue
+from playlists.cues import timeline_cues
 from playlists.media import AAC_FRAME_SIZE, VIDEO_CLOCK
 from playlists.plan import Plan
 from playlists.presentation import Presentation, build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.audio import synthesize
-from playlists.cues import timeline_cues
 from segmenter.frame_store import FrameStore
 from segmenter.music import music_samples
 from segmenter.render import render_segment

@@ -16,7 +16,6 @@ from assets.catalogue import load_catalogue
 from playlists.plan import Plan
 from playlists.presentation import build_presentation
 from playlists.renditions import DEFAULT_RENDITIONS
-from segmenter.frame_store import FrameStore
 from segmenter.frames import ClipDecodeError
 from segmenter.spec import SpecBuilder, clip_ref_of
 from segmenter.workers import (

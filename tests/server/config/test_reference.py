@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from server.config.settings import Settings, settings_from_env
 from server.config.reference import BEGIN_MARKER, END_MARKER, env_name, field_docstrings, table, with_table
+from server.config.settings import Settings, settings_from_env
 
 DOCUMENT = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
 SAMPLE_VALUES = {"database_url": "postgresql://sample@127.0.0.1/sample", "log_format": "text", "log_level": "debug"}

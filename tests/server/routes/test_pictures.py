@@ -19,8 +19,8 @@ from playlists.plan import INTRO_SECONDS
 from server.app import create_app
 from server.config.settings import Settings
 from server.errors import Overloaded
-from server.routes.pictures import PictureWorkshop
 from server.responses import SEGMENT_CACHE_CONTROL
+from server.routes.pictures import PictureWorkshop
 from tests.segmenter.test_pictures import luma_of, parse_vtt
 
 PLAN = {

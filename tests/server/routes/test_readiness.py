@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -17,7 +17,6 @@ from assets.catalogue import Catalogue
 from server.app import create_app
 from server.config.settings import Settings
 from tests.assets.repository_backends import admin_url, postgres_execute, scratch_postgres_database
-
 
 READY_WITHIN_SECONDS = 60.0
 EVERY_CHECK_OK = {
