@@ -36,12 +36,10 @@ from playlists.renditions import Rendition
 from segmenter.cache import SegmentCache
 from segmenter.frame_store import FrameStore
 from segmenter.frames import ClipDecodeError
-from segmenter.overlays import warm_stamps
 from segmenter.pool import Job, PoolClosed, PoolOverloaded, Priority, RenderPool
 from segmenter.preparation import ClipPreparer, Progress
 from segmenter.shared_store import SharedSegmentStore
 from segmenter.spec import ClipRef, SegmentSpec, SpecBuilder
-from segmenter.text import FontUnavailable
 from segmenter.workers import (
     InProcessRenderer,
     Renderer,
@@ -50,6 +48,7 @@ from segmenter.workers import (
     StoreSettings,
     WorkerSettings,
     WorkerStartFailed,
+    warm_text,
 )
 
 log = logging.getLogger(__name__)
@@ -161,10 +160,7 @@ class RenderEngine:
 
     def _warm_text(self) -> None:
         start = self.renditions[0]
-        try:
-            warm_stamps(start.width, start.height, self._text_to_warm())
-        except FontUnavailable:  # segments in that language will answer render_failed
-            log.exception("overlay text cannot be drawn")
+        warm_text((start.width, start.height), self._text_to_warm())
 
     def prepare(self, clips: Iterable[ClipRef]) -> int:
         """Prepare the clips at every rendition in the background; how many (clip, size) pairs queued."""

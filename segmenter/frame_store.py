@@ -172,8 +172,8 @@ class FrameStore:
                 self._mapped.move_to_end(name)
                 return self._mapped[name]
         if not self.is_prepared(clip, rendition) and self.clip_bytes(clip, rendition) > PREPARE_ON_DEMAND_BYTES:
-            first = next(_pictures(clip, rendition, self.background(rendition)))
-            return ClipFrames(DecodedFrames(clip, rendition, self.background(rendition)), dimmed(first, REST_DIM))
+            decoded = DecodedFrames(clip, rendition, self.background(rendition))
+            return ClipFrames(decoded, dimmed(decoded[0], REST_DIM))  # the decoder goes on from frame 0
         self.prepare(clip, rendition)
         frames = self._map(clip, rendition)
         with self._lock:

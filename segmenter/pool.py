@@ -108,13 +108,13 @@ class RenderPool:
     def replaced(self) -> int:
         """Workers that died and were replaced: worker threads, and render processes (`deaths`)."""
         with self._condition:
-            return self._threads_replaced + sum(getattr(r, "deaths", 0) for r in self._renderers)
+            return self._threads_replaced + sum(renderer.deaths for renderer in self._renderers)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live render processes (none when rendering in threads)."""
         with self._condition:
             renderers = list(self._renderers)
-        return [pid for r in renderers if (pid := getattr(r, "pid", None)) is not None]
+        return [pid for renderer in renderers if (pid := renderer.pid) is not None]
 
     @property
     def workers(self) -> int:
@@ -267,7 +267,7 @@ class RenderPool:
             self._threads.discard(thread)
             if renderer is not None:
                 self._renderers.discard(renderer)
-                self._threads_replaced += getattr(renderer, "deaths", 0)  # keep its count
+                self._threads_replaced += renderer.deaths  # keep its count
             if self._closed:
                 return
             self._threads_replaced += 1
@@ -295,9 +295,7 @@ class RenderPool:
             with self._condition:
                 renderers = list(self._renderers)
             for renderer in renderers:  # a render process can be stopped, unlike a thread
-                kill = getattr(renderer, "kill", None)
-                if kill is not None:
-                    kill()
+                renderer.kill()
         return not unfinished
 
 
@@ -309,8 +307,14 @@ def _is_stale(entry: tuple[int, int, Job]) -> bool:
 class _NoRenderer:
     """For pools whose jobs render by themselves (tests of the scheduling alone)."""
 
+    deaths = 0
+    pid = None
+
     def render(self, kind, spec) -> bytes:  # pragma: no cover - never called by such jobs
         raise RuntimeError("this pool has no renderer")
+
+    def kill(self) -> None:
+        pass
 
     def revive(self) -> None:
         pass

@@ -37,8 +37,10 @@ from typing import Protocol
 from segmenter.frame_store import FrameStore
 from segmenter.heap import release_freed_memory
 from segmenter.iframes import render_iframe
+from segmenter.overlays import warm_stamps
 from segmenter.render import render_segment
 from segmenter.spec import SegmentSpec
+from segmenter.text import FontUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,17 @@ class WorkerStartFailed(RuntimeError):
 class Renderer(Protocol):
     """What a pool thread renders with."""
 
+    deaths: int
+    """Workers behind it that died (each replaced)."""
+
+    @property
+    def pid(self) -> int | None:
+        """The render process's id; None when rendering in the calling thread."""
+
     def render(self, kind: RenderKind, spec: SegmentSpec) -> bytes: ...
+
+    def kill(self) -> None:
+        """Stop a render under way now (shutdown past its grace time), where that is possible."""
 
     def revive(self) -> None:
         """Called while idle: replace a worker that died since its last render."""
@@ -101,11 +113,17 @@ class WorkerSettings:
 class InProcessRenderer:
     """Renders in the calling thread (no isolation: a crash here is the server's)."""
 
+    deaths = 0
+    pid = None
+
     def __init__(self, store: FrameStore) -> None:
         self.store = store
 
     def render(self, kind: RenderKind, spec: SegmentSpec) -> bytes:
         return RENDERERS[kind](spec, self.store)
+
+    def kill(self) -> None:
+        pass  # a thread cannot be stopped from outside
 
     def revive(self) -> None:
         pass
@@ -253,7 +271,8 @@ def serve(connection: Connection) -> None:
         format=f"%(asctime)s %(levelname)s render process {os.getpid()} %(name)s: %(message)s",
     )  # plain text on the server's stderr (preparation on first use, errors); the server logs as JSON
     store = settings.store.open()
-    _warm(settings)
+    if settings.warm_size is not None:
+        warm_text(settings.warm_size, settings.warm_names)
     connection.send(_READY)
     while True:
         try:
@@ -274,14 +293,10 @@ def serve(connection: Connection) -> None:
         release_freed_memory()
 
 
-def _warm(settings: WorkerSettings) -> None:
-    if settings.warm_size is None or not settings.warm_names:
-        return
-    from segmenter.overlays import warm_stamps
-    from segmenter.text import FontUnavailable
-
+def warm_text(size: tuple[int, int], names: Mapping[str, tuple[str, ...]]) -> None:
+    """Rasterise the text a first segment draws (`segmenter.overlays.warm_stamps`) in this process."""
     try:
-        warm_stamps(*settings.warm_size, settings.warm_names)
+        warm_stamps(*size, names)
     except FontUnavailable:  # the render that needs the font reports it
         log.exception("overlay text cannot be drawn")
 
