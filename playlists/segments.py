@@ -4,8 +4,9 @@ Rules (see docs in README): every block boundary starts a segment; a block of
 F frames is split into n = max(1, round_half_up(F / target)) segments whose
 frame counts differ by at most one, so there is never a runt tail segment.
 The one exception is the startup segment: the presentation opens with a
-one-second segment, so a player can start after rendering 30 frames instead
-of a whole first block (about 0.08 s instead of 0.25 s at 720p).
+two-second segment, so a player can start after rendering 60 frames instead
+of a whole first block (it was one second until VLC showed that too short:
+see STARTUP_SEGMENT_SECONDS).
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ from fractions import Fraction
 
 from playlists.timeline import Timeline
 
-STARTUP_SEGMENT_SECONDS = 1
-"""Length of segment 0 when the first block is longer (players start as soon as it arrives)."""
+STARTUP_SEGMENT_SECONDS = 2
+"""Length of segment 0 when the first block is longer (players start as soon as it arrives).
+
+Segment 0 must last longer than VLC's default input buffering (`network-caching`,
+1000 ms of PCR): VLC 3's adaptive logic starts on the lowest variant and switches
+up after segment 0, and with a one-second segment 0 its MPEG-TS input was still
+buffering when the new rendition's video decoder replaced the old one, so it logged
+`main decoder error: buffer deadlock prevented` (the ffmpeg CLI's own ladder did the
+same with `-hls_init_time 1`, and nothing at 2 s; docs/interop.md). Two seconds is
+the shortest whole number of seconds that fills that buffer with room to spare.
+"""
 
 
 @dataclass(frozen=True)

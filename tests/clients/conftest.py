@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .reference import ReferenceStream, have, make_reference_hls, serve_directory
+from .reference import ReferenceStream, have, make_reference_hls, make_switching_ladder, serve_directory
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,3 +29,19 @@ def reference_base_url(reference_stream: ReferenceStream) -> Iterator[str]:
     """Base URL (http://127.0.0.1:PORT) of a CORS-enabled server for the reference files."""
     with serve_directory(reference_stream.directory) as base:
         yield base
+
+
+SWITCHING_FIRST_SEGMENTS = (1, 2)
+"""Ladders whose segment 0 lasts 1 s (VLC's switch after it logs a decoder error) and 2 s (it does not)."""
+
+
+@pytest.fixture(scope="session")
+def switching_ladders_url() -> Iterator[str]:
+    """Base URL of the ffmpeg-made two-rendition ladders (`reference.ladder_playlist`)."""
+    if not have("ffmpeg"):
+        pytest.skip("ffmpeg not installed: cannot encode the reference ladders")
+    with tempfile.TemporaryDirectory(prefix="hls-ladders-") as directory:
+        for seconds in SWITCHING_FIRST_SEGMENTS:
+            make_switching_ladder(Path(directory), seconds)
+        with serve_directory(Path(directory)) as base:
+            yield base

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import itertools
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -40,6 +41,15 @@ RESTARTING_PLAYLIST = "restarting.m3u8"
 with no EXT-X-DISCONTINUITY (what a naive on-demand segmenter produces)."""
 
 ENCODE_TIMEOUT_SECONDS = 60
+
+LADDER_RUNGS = (("low", 640, 360, "500k"), ("high", 1280, 720, "2000k"))
+"""A two-rendition ladder: VLC's own adaptive logic starts on the lowest and moves up after segment 0."""
+LADDER_SEGMENT_SECONDS = 2
+
+
+def ladder_playlist(first_segment_seconds: int) -> str:
+    """Multivariant playlist of the ladder whose segment 0 lasts `first_segment_seconds`."""
+    return f"ladder-{first_segment_seconds}s/{MULTIVARIANT_PLAYLIST}"
 
 MIME_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -140,6 +150,40 @@ def _write_restarting_stream(directory: Path) -> None:
         lines += [f"#EXTINF:{SEGMENT_SECONDS:.6f},", name]
     lines.append("#EXT-X-ENDLIST")
     (directory / RESTARTING_PLAYLIST).write_text("\n".join(lines) + "\n")
+
+
+def make_switching_ladder(directory: Path, first_segment_seconds: int) -> None:
+    """ffmpeg's own HLS ladder (`-var_stream_map`) of the synthetic source, its first segment
+    `first_segment_seconds` long (`-hls_init_time`) and the rest LADDER_SEGMENT_SECONDS, written
+    where `ladder_playlist` points. With a first segment no longer than VLC's 1 s of input
+    buffering, VLC's switch after segment 0 logs `buffer deadlock prevented` (docs/interop.md)."""
+    target = directory / ladder_playlist(first_segment_seconds)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    first, step = first_segment_seconds * FPS, LADDER_SEGMENT_SECONDS * FPS
+    split = ";".join(
+        [f"[0:v]split={len(LADDER_RUNGS)}" + "".join(f"[s{i}]" for i in range(len(LADDER_RUNGS)))]
+        + [f"[s{i}]scale={w}:{h}[v{i}]" for i, (_, w, h, _) in enumerate(LADDER_RUNGS)]
+    )
+    argv = [
+        "ffmpeg", "-nostdin", "-v", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size={LADDER_RUNGS[-1][1]}x{LADDER_RUNGS[-1][2]}:rate={FPS}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={SAMPLE_RATE}",
+        "-t", str(SECONDS), "-filter_complex", split,
+    ]
+    for index in range(len(LADDER_RUNGS)):
+        argv += ["-map", f"[v{index}]", "-map", "1:a"]
+    argv += [
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-bf", "0", "-sc_threshold", "0",
+        "-g", str(VIDEO_FRAMES), "-force_key_frames", f"expr:eq(n,0)+gte(n,{first})*eq(mod(n-{first},{step}),0)",
+        *itertools.chain.from_iterable((f"-b:v:{i}", rate) for i, (*_, rate) in enumerate(LADDER_RUNGS)),
+        "-c:a", "aac", "-ac", "2", "-b:a", "128k",
+        "-f", "hls", "-hls_init_time", str(first_segment_seconds), "-hls_time", str(LADDER_SEGMENT_SECONDS),
+        "-hls_playlist_type", "vod", "-hls_segment_filename", str(target.parent / "%v" / "%d.ts"),
+        "-master_pl_name", MULTIVARIANT_PLAYLIST,
+        "-var_stream_map", " ".join(f"v:{i},a:{i},name:{name}" for i, (name, *_) in enumerate(LADDER_RUNGS)),
+        str(target.parent / "%v" / "index.m3u8"),
+    ]
+    subprocess.run(argv, check=True, timeout=ENCODE_TIMEOUT_SECONDS)
 
 
 class _CorsHandler(http.server.SimpleHTTPRequestHandler):

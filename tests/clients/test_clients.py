@@ -24,6 +24,7 @@ from .reference import (
     SEGMENT_SECONDS,
     ReferenceStream,
     have,
+    ladder_playlist,
 )
 from .vlc_client import CVLC, play_with_vlc
 
@@ -179,6 +180,25 @@ def test_vlc_reports_restarting_stream(reference_base_url: str) -> None:
     report = play_with_vlc(f"{reference_base_url}/{RESTARTING_PLAYLIST}", VLC_TIMEOUT)
     assert not report.clean
     assert report.discontinuities > 0, report.problem_lines
+
+
+@needs_vlc
+def test_vlc_reports_the_decoder_error_of_a_switch_during_its_input_buffering(switching_ladders_url: str) -> None:
+    """VLC's own adaptive logic (nothing pinned) on an ffmpeg ladder whose segment 0 lasts 1 s: it
+    switches up after segment 0 while its input still buffers, and logs a decoder error."""
+    report = play_with_vlc(f"{switching_ladders_url}/{ladder_playlist(1)}", VLC_TIMEOUT, rate=FAST_RATE)
+    assert report.renditions_fetched == ["low", "high"], report.segments_fetched
+    assert report.decoder_errors > 0, report.problem_lines
+
+
+@needs_vlc
+def test_vlc_switches_without_a_decoder_error_after_a_two_second_first_segment(switching_ladders_url: str) -> None:
+    """The same ladder with a 2 s segment 0 (longer than VLC's 1 s of input buffering): the same
+    switch, every segment fetched once, no decoder error."""
+    report = play_with_vlc(f"{switching_ladders_url}/{ladder_playlist(2)}", VLC_TIMEOUT, rate=FAST_RATE)
+    assert report.renditions_fetched == ["low", "high"], report.segments_fetched
+    assert [index for _, index in report.segments_fetched] == list(range(len(report.segments_fetched)))
+    assert report.reached_eof and report.decoder_errors == 0, report.problem_lines
 
 
 # GStreamer ------------------------------------------------------------------------

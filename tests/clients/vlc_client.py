@@ -2,7 +2,8 @@
 
 VLC exits 0 even when playback fails, so the report counts the log lines that reveal
 problems: "discontinuity received" (MPEG-TS continuity counters reset), late pictures
-(timestamps that jump), corrupt data and error-level messages. VLC refuses to run as
+(timestamps that jump), corrupt data, error-level messages (decoder errors counted apart),
+and lists the media segments its adaptive demuxer fetched, so a rendition switch shows. VLC refuses to run as
 root, hence `runuser -u nobody` with a private HOME. It plays in real time: `elapsed`
 is about the stream duration; much shorter means it gave up early.
 """
@@ -39,6 +40,11 @@ LATE_RE = re.compile(r"\blate\b", re.IGNORECASE)  # not "deflate", "translate"
 CORRUPT_RE = re.compile(r"corrupt", re.IGNORECASE)
 HTTP_ERROR_RE = re.compile(r"^HTTP/\d(?:\.\d)? [45]\d\d\b")
 EOF_RE = re.compile(r"main input debug: EOF reached")
+DECODER_ERROR_RE = re.compile(r" decoder error: ")
+"""An error-level line from a decoder object, e.g. `main decoder error: buffer deadlock prevented` (the input
+waited for a decoder that had nothing to decode; see docs/interop.md, VLC's own adaptive logic)."""
+SEGMENT_FETCH_RE = re.compile(r"adaptive demux debug: Retrieving \S*/(?P<rendition>[^/\s]+)/(?P<index>\d+)\.(?:ts|m4s)\b")
+"""VLC's adaptive demuxer names every media segment it downloads: `Retrieving http://.../1080p/3.ts`."""
 BENIGN_ERROR_RE = re.compile(
     # Interfaces VLC always tries and this headless machine lacks (hotkeys, D-Bus).
     r'no suitable interface module|interface "[^"]*" initialization failed|D-Bus'
@@ -67,6 +73,10 @@ class VlcReport:
     """Error-level lines, minus headless-startup noise."""
     http_errors: int
     """4xx/5xx HTTP responses VLC received (VLC skips missing segments silently)."""
+    decoder_errors: int
+    """Error-level lines from a decoder (also counted in `errors`)."""
+    segments_fetched: list[tuple[str, int]] = field(default_factory=list)
+    """(rendition, segment index) of every media segment VLC downloaded, in order."""
     problem_lines: list[str] = field(default_factory=list)
     """Every line counted in one of the counters above, in log order."""
     log_lines: list[str] = field(default_factory=list)
@@ -80,6 +90,15 @@ class VlcReport:
             and not (self.timed_out or self.discontinuities or self.corrupt or self.errors or self.http_errors)
             and self.late <= late_tolerance * frames
         )
+
+    @property
+    def renditions_fetched(self) -> list[str]:
+        """The renditions in the order VLC moved between them, e.g. ["360p", "1080p"]."""
+        order: list[str] = []
+        for rendition, _ in self.segments_fetched:
+            if not order or order[-1] != rendition:
+                order.append(rendition)
+        return order
 
     @property
     def clean(self) -> bool:
@@ -115,13 +134,16 @@ def play_with_vlc(
 
 def parse_vlc_log(lines: list[str], returncode: int | None, elapsed: float, timed_out: bool) -> VlcReport:
     """Count the problem lines in a `-vv` VLC log."""
-    counts = {"discontinuities": 0, "late": 0, "corrupt": 0, "errors": 0, "http_errors": 0}
+    counts = {"discontinuities": 0, "late": 0, "corrupt": 0, "errors": 0, "http_errors": 0, "decoder_errors": 0}
     problems: list[str] = []
+    fetched: list[tuple[str, int]] = []
     reached_eof = False
     for line in lines:
         if CONFIGURE_LINE_RE.search(line):
             continue
         reached_eof = reached_eof or bool(EOF_RE.search(line))
+        if fetch := SEGMENT_FETCH_RE.search(line):
+            fetched.append((fetch["rendition"], int(fetch["index"])))
         level_match = LEVEL_RE.match(line)
         level = level_match.group(1) if level_match else None
         hit = False
@@ -129,6 +151,7 @@ def parse_vlc_log(lines: list[str], returncode: int | None, elapsed: float, time
             ("discontinuities", DISCONTINUITY_RE),
             ("corrupt", CORRUPT_RE),
             ("http_errors", HTTP_ERROR_RE),
+            ("decoder_errors", DECODER_ERROR_RE),
         ):
             if pattern.search(line):
                 counts[key] += 1
@@ -146,6 +169,7 @@ def parse_vlc_log(lines: list[str], returncode: int | None, elapsed: float, time
         elapsed=elapsed,
         timed_out=timed_out,
         reached_eof=reached_eof,
+        segments_fetched=fetched,
         problem_lines=problems,
         log_lines=lines,
         **counts,

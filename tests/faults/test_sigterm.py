@@ -20,7 +20,7 @@ import httpx
 from tests.conftest import running_server
 
 PLAN = {"items": [{"exercise_id": "lunge", "work_seconds": 12, "rest_seconds": 0}], "segment_seconds": 6}
-SEGMENT = 2  # after the 1 s startup segment and the 2 s left of the intro: the first 6 s of work
+SEGMENT = 2  # after the 2 s startup segment and the 1 s left of the intro: the first 6 s of work
 SEGMENT_FRAMES = 6 * 30
 GRACE_SECONDS = 60
 EXIT_MARGIN_SECONDS = 20

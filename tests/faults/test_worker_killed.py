@@ -36,7 +36,7 @@ from server.config.settings import Settings
 PLAN = {"items": [{"exercise_id": "squat", "work_seconds": 8, "rest_seconds": 0}]}
 SLOW_PLAN = {"items": [{"exercise_id": "burpee", "work_seconds": 8, "rest_seconds": 0}]}
 FRAMES_BEFORE_DEATH = 10
-SEGMENT_FRAMES = 60  # segment 1: the 2 s left of the intro after the 1 s startup segment, at 30 fps
+SEGMENT_FRAMES = 30  # segment 1: the 1 s left of the intro after the 2 s startup segment, at 30 fps
 KILL_WITHIN_SECONDS = 30.0
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from tests.clients.ffmpeg_client import decode_with_ffmpeg
 from tests.clients.gstreamer_client import GstReport, play_with_gstreamer
 from tests.clients.hlsjs_client import HlsJsReport, LevelSwitch, find_chromium, play_with_hlsjs
-from tests.clients.vlc_client import CVLC, LATE_TOLERANCE, play_with_vlc
+from tests.clients.vlc_client import CVLC, DECODER_ERROR_RE, LATE_TOLERANCE, play_with_vlc
 
 from .plans import InteropPlan
 
@@ -72,6 +72,8 @@ class Stream:
     plan: InteropPlan
     urls: dict[str, str]
     """Container -> multivariant playlist URL."""
+    segment_count: int
+    """Media segments in each media playlist (the plan document's `segment_count`)."""
 
     @property
     def duration(self) -> float:
@@ -177,6 +179,53 @@ def vlc_plays_through(stream: Stream, container: str) -> ClientResult:
     return _result(stream, "VLC", container, started, problems, facts)
 
 
+VLC_ADAPTIVE_PLANS = ("single-exercise", "2s-segments")
+"""fMP4 plans for VLC's own adaptive logic; MPEG-TS, where the decoder error was seen, runs on every plan.
+Every plan opens the same way (the 3 s intro cut into the 2 s startup segment and 1 s) and VLC switches
+after segment 0, so more fMP4 plans would repeat the same switch: these two are the shortest plan and the
+one with the most segment boundaries after it. Both containers on every plan would add about 90 s to the
+longer half of the suite; this choice adds about 60 s."""
+
+
+def vlc_adapts_and_switches_without_a_decoder_error(stream: Stream, container: str) -> ClientResult:
+    """cvlc with its own adaptive logic (nothing pinned, as a user runs it) at 2x: it starts on the lowest
+    variant and moves up after segment 0. Passes when it fetched every segment, switched rendition, logged
+    not one decoder error ("buffer deadlock prevented" was one: docs/interop.md) and reached the end with no
+    discontinuity, corruption, error or HTTP error."""
+    started = time.monotonic()
+    playing = stream.duration / VLC_RATE
+    report = play_with_vlc(stream.urls[container], timeout=CLIENT_START_SECONDS + 3 * playing, rate=VLC_RATE)
+    indices = sorted({index for _, index in report.segments_fetched})
+    renditions = report.renditions_fetched
+    decoder_errors = [line for line in report.problem_lines if DECODER_ERROR_RE.search(line)]
+    error_lines = [line for line in report.problem_lines if " error: " in line]
+    problems = _problems(
+        {
+            "did not reach the end": report.reached_eof and not report.timed_out,
+            f"{report.decoder_errors} decoder errors: {decoder_errors[:2]}": report.decoder_errors == 0,
+            f"segments fetched {indices}, not 0-{stream.segment_count - 1}": indices == list(range(stream.segment_count)),
+            f"no rendition switch: {renditions}": len(renditions) > 1,
+            f"{report.discontinuities} discontinuities": report.discontinuities == 0,
+            f"{report.corrupt} corrupt": report.corrupt == 0,
+            f"{report.errors} errors: {error_lines[:2]}": report.errors == 0,
+            f"{report.http_errors} HTTP errors": report.http_errors == 0,
+            f"{report.late} late pictures": report.late <= LATE_TOLERANCE * stream.plan.video_frames,
+        }
+    )
+    before_switch = _segments_before_switch(report.segments_fetched)
+    facts = (
+        f"{' -> '.join(renditions)}, switched after {before_switch} of {stream.segment_count} segments, "
+        f"{report.elapsed:.1f} s, {report.late} late"
+    )
+    return _result(stream, "VLC, own adaptive logic", container, started, problems, facts)
+
+
+def _segments_before_switch(fetched: list[tuple[str, int]]) -> int | None:
+    """How many segments VLC fetched in its first rendition (None: it never switched)."""
+    first = fetched[0][0] if fetched else None
+    return next((n for n, (rendition, _) in enumerate(fetched) if rendition != first), None)
+
+
 def _hlsjs_checks(report: HlsJsReport, stream: Stream, *, from_start: bool) -> dict[str, bool]:
     buffered = report.buffered
     end = buffered[-1][1] if buffered else 0.0
@@ -271,6 +320,8 @@ SCENARIOS: tuple[ScenarioSpec, ...] = (
     ScenarioSpec("gst-launch-1.0", gstreamer_reaches_eos, (TS, FMP4), unpaced=True),
     ScenarioSpec("gst-launch-1.0", gstreamer_plays_1080p_in_real_time, (TS,), REAL_TIME_PLANS),
     ScenarioSpec(CVLC, vlc_plays_through, (TS, FMP4)),
+    ScenarioSpec(CVLC, vlc_adapts_and_switches_without_a_decoder_error, (TS,)),
+    ScenarioSpec(CVLC, vlc_adapts_and_switches_without_a_decoder_error, (FMP4,), VLC_ADAPTIVE_PLANS),
     # hls.js: straight play and seek back on TS, mid-stream start and level switch on fMP4 (each
     # container gets a straight play to `ended`; both orders would cost a minute more).
     ScenarioSpec("chromium", hlsjs_plays_and_seeks_back, (TS,)),

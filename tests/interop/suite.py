@@ -54,7 +54,7 @@ def create_stream(base_url: str, plan: InteropPlan) -> Stream:
     document = response.json()
     if document["duration_seconds"] != plan.duration_seconds:
         raise AssertionError(f"{plan.name}: server says {document['duration_seconds']} s, plan {plan.duration_seconds} s")
-    return Stream(plan, {TS: document["playlist_url"], FMP4: document["fmp4_playlist_url"]})
+    return Stream(plan, {TS: document["playlist_url"], FMP4: document["fmp4_playlist_url"]}, document["segment_count"])
 
 
 def run_plan(base_url: str, plan: InteropPlan, *, report: Callable[[str], None] = print) -> PlanRun:

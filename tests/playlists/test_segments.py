@@ -60,11 +60,24 @@ def test_segments_of_a_block_are_near_equal_and_never_runts(document):
 
 
 @pytest.mark.parametrize("document", ODD_PLANS)
-def test_the_presentation_opens_with_a_one_second_startup_segment(document):
-    """Playback can start after rendering 30 frames, whatever the target duration."""
+def test_the_presentation_opens_with_a_two_second_startup_segment(document):
+    """Playback can start after rendering 60 frames, whatever the target duration."""
     segments = cut_segments(compile_plan(Plan.model_validate(document)), document.get("segment_seconds", 4))
     assert segments[0].duration == STARTUP_SEGMENT_SECONDS
-    assert segments[1].start_frame == 30
+    assert segments[1].start_frame == 60
+
+
+VLC_DEFAULT_NETWORK_CACHING = Fraction(1)
+"""VLC 3's default `network-caching` (1000 ms): how much PCR its input buffers before playing."""
+
+
+@pytest.mark.parametrize("document", ODD_PLANS)
+def test_the_first_segment_outlasts_vlcs_default_input_buffering(document):
+    """VLC 3 switches rendition after segment 0; a segment 0 too short to fill its input
+    buffer left the input buffering across the switch (a decoder error in MPEG-TS)."""
+    first = cut_segments(compile_plan(Plan.model_validate(document)), document.get("segment_seconds", 4))[0]
+    last_frame_time = first.start_time + Fraction(first.frames - 1, first.fps)  # segment 0's last video PCR
+    assert last_frame_time > VLC_DEFAULT_NETWORK_CACHING
 
 
 def test_forty_seconds_at_four_gives_ten_equal_segments():
