@@ -29,12 +29,20 @@ from segmenter.video import FramePool, configure_video_stream, video_frames
 TS_FORMAT = "mpegts"
 PSI_ONCE_PER_SEGMENT_SECONDS = 3600
 """`pat_period`: longer than any segment, so the PAT and PMT are written once, at the segment's start
-(all RFC 8216 3.2 asks); each repeat would cost a 16-packet run after continuity padding."""
+(all RFC 8216 3.2 asks), and `segmenter.transport` can number them by the segment's index."""
+AUDIO_PES_SPAN_MICROSECONDS = 700_000
+"""The muxer's `max_delay`: it packs AAC frames into one PES until the next would start half of this
+(0.35 s, 17 frames at 48 kHz) after the first, or past `pes_payload_size`. The ffmpeg command line's
+default; without it every 21 ms AAC frame is a PES of its own and costs at least one 188-byte packet
+(70 kbit/s even for silence), which a 192 kbit/s rendition cannot afford (`playlists.bandwidth`)."""
 TS_OPTIONS = {
     # Fixed PIDs: segmenter.transport rewrites continuity counters per PID.
     "mpegts_pmt_start_pid": str(PMT_PID),
     "mpegts_start_pid": str(FIRST_ES_PID),
     "pat_period": str(PSI_ONCE_PER_SEGMENT_SECONDS),
+    "max_delay": str(AUDIO_PES_SPAN_MICROSECONDS),
+    # max_delay would also shift every timestamp by twice itself; they must stay as stamped
+    "mpegts_copyts": "1",
 }
 
 
@@ -103,7 +111,7 @@ def render_ts_segment(spec: SegmentSpec, library: FrameStore) -> bytes:
         container.mux(audio_packets)
     finally:
         container.close()
-    return finish_segment(buffer.getvalue())
+    return finish_segment(buffer.getvalue(), spec.index)
 
 
 def packet_time(packet: av.Packet, stamp: int | None) -> Fraction:
