@@ -220,7 +220,7 @@ def _ceil_block_integral(count: float) -> float:
 def padded_packets(predicted: float) -> float:
     """A stream's packets after continuity padding: its predicted count rounded up to a multiple of 16,
     averaged over the count's spread (PACKET_COUNT_SPREAD)."""
-    spread = max(PACKET_COUNT_MIN_SPREAD, float(PACKET_COUNT_SPREAD) * predicted)
+    spread = _spread(predicted)
     low, high = max(0.0, predicted - spread), predicted + spread
     return (_ceil_block_integral(high) - _ceil_block_integral(low)) / (high - low)
 
@@ -233,15 +233,39 @@ def video_payload_bytes(rendition: Rendition, frames: int, fps: int) -> float:
     return (rendition.video_bitrate * frames / fps - UNFILLED_VBV_SHARE * rendition.video_bufsize) / 8
 
 
+def _spread(predicted: float) -> float:
+    return max(PACKET_COUNT_MIN_SPREAD, float(PACKET_COUNT_SPREAD) * predicted)
+
+
+def ts_stream_packets(
+    rendition: Rendition, frames: int, fps: int, audio: AudioModel, first: int, end: int
+) -> tuple[float, float]:
+    """Predicted MPEG-TS packets of a segment's video (`frames` frames) and audio (AAC frames [first,
+    end)), before continuity padding."""
+    video = video_payload_bytes(rendition, frames, fps) + ts_video_overhead_bytes(rendition, frames, fps)
+    return video / TS_PAYLOAD_BYTES, ts_audio_packets(audio, first, end)
+
+
+def ts_packet_targets(
+    rendition: Rendition, frames: int, fps: int, audio: AudioModel, first: int, end: int
+) -> tuple[int, int]:
+    """Video and audio packet counts a `fixed_ts_sizes` rendition pads a segment to: each stream's
+    prediction plus its spread, rounded up to a whole continuity step."""
+    return tuple(  # type: ignore[return-value]
+        CONTINUITY_BLOCK * math.ceil((packets + _spread(packets)) / CONTINUITY_BLOCK)
+        for packets in ts_stream_packets(rendition, frames, fps, audio, first, end)
+    )
+
+
 def segment_bytes(
     segment: Segment, total_frames: int, rendition: Rendition, audio: AudioModel, container: str
 ) -> float:
     """Predicted size of one rendered segment in `container` ("ts" or "fmp4")."""
     first, end = owned_aac_frames(segment.start_frame, segment.end_frame, total_frames)
-    sounding = audio.sounding_count(first, end)
-    silent = end - first - sounding
-    video = video_payload_bytes(rendition, segment.frames, segment.fps)
     if container == "fmp4":
+        sounding = audio.sounding_count(first, end)
+        silent = end - first - sounding
+        video = video_payload_bytes(rendition, segment.frames, segment.fps)
         sound = sounding * audio.sounding_frame_bytes + silent * SILENT_AAC_FRAME_BYTES + audio.onset_bytes(first, end)
         return (
             video
@@ -250,9 +274,11 @@ def segment_bytes(
             + FMP4_BYTES_PER_VIDEO_FRAME * segment.frames
             + FMP4_BYTES_PER_AAC_FRAME * (end - first)
         )
-    video_packets = (video + ts_video_overhead_bytes(rendition, segment.frames, segment.fps)) / TS_PAYLOAD_BYTES
-    packets = TS_PSI_PACKETS + padded_packets(video_packets) + padded_packets(ts_audio_packets(audio, first, end))
-    return packets * TS_PACKET_BYTES
+    if rendition.fixed_ts_sizes:
+        targets = ts_packet_targets(rendition, segment.frames, segment.fps, audio, first, end)
+        return (TS_PSI_PACKETS + sum(targets)) * TS_PACKET_BYTES
+    streams = ts_stream_packets(rendition, segment.frames, segment.fps, audio, first, end)
+    return (TS_PSI_PACKETS + sum(padded_packets(packets) for packets in streams)) * TS_PACKET_BYTES
 
 
 def declared_bandwidth(

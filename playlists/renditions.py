@@ -39,6 +39,11 @@ class Rendition:
     preset: str
     h264_level: str
     """Level for the picture size and rate; Apple devices play constrained baseline at these levels."""
+    fixed_ts_sizes: bool = False
+    """Pad each MPEG-TS segment's streams to the packet counts `playlists.bandwidth` predicts, rounded up to
+    the continuity padding's next 16-packet step, instead of just to that step: every segment then weighs
+    exactly what the multivariant playlist was computed from. For the cellular baseline, where one step
+    is 7 % of a two-second segment and the declared peak must stay within 3-10 % of the measured one."""
 
     @property
     def resolution(self) -> str:
@@ -71,13 +76,15 @@ CELLULAR_BASELINE = Rendition(
     audio_bitrate=48_000,
     preset="superfast",
     h264_level="3.0",
+    fixed_ts_sizes=True,
 )
 """The rendition a player falls back to on a poor network, under CELLULAR_BASELINE_LIMIT in both
 containers. MPEG-TS is what binds: at these rates it costs 40-70 % over the media (fMP4: 100 kbit/s
 where TS is 145), and its segments grow in steps of 16 packets per stream (`segmenter.transport`), so
-a one-second segment fits 7 steps (171 kbit/s) but not 8 (196). 50 kbit/s of video (about 51 TS
-packets a second, 4 steps) and 40 kbit/s stereo AAC-LC (35 packets, 3 steps) keep every one-second
-segment, and every longer one, at 7 steps a second or less. Apple's smallest size (416x234); the
+a one-second segment fits 7 steps (171.5 kbit/s) but not 8 (195.5). 60 kbit/s of video (about 55 TS
+packets in a one-second segment, 4 steps) and 48 kbit/s stereo AAC-LC (about 40 packets with music, 3
+steps) keep the one-second segment at 7 steps and every longer one under the limit
+(tests/playlists/test_bandwidth.py walks every segment length). Apple's smallest size (416x234); the
 `superfast` preset adds CABAC and deblocking to what `ultrafast` does (legible text at 50 kbit/s) and,
 unlike the faster-than-that presets with a look-ahead, still hits the CBR rate exactly in one-second
 segments (`veryfast` overshot them by 15-20 %)."""

@@ -15,6 +15,7 @@ from itertools import chain
 
 import av
 
+from playlists.bandwidth import AudioModel, sounding_aac_frames, ts_packet_targets
 from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE
 from segmenter.audio import audio_frames, owns_packet
 from segmenter.avcc import ENCODER_HOST_FORMAT, AvccError
@@ -102,6 +103,22 @@ def encode_segment(
     return audio_packets
 
 
+VIDEO_PID, AUDIO_PID = FIRST_ES_PID, FIRST_ES_PID + 1
+"""The muxer numbers elementary streams from FIRST_ES_PID in the order they are added: video, then audio."""
+
+
+def ts_minimum_packets(spec: SegmentSpec) -> dict[int, int] | None:
+    """Packets per PID a `fixed_ts_sizes` rendition's segment is padded to (`playlists.bandwidth`)."""
+    rendition = spec.rendition
+    if not rendition.fixed_ts_sizes:
+        return None
+    audio = AudioModel(rendition.audio_bitrate, spec.music is not None, sounding_aac_frames(spec.cues))
+    video, sound = ts_packet_targets(
+        rendition, spec.frames, spec.fps, audio, spec.audio_first_frame, spec.audio_end_frame
+    )
+    return {VIDEO_PID: video, AUDIO_PID: sound}
+
+
 def render_ts_segment(spec: SegmentSpec, library: FrameStore) -> bytes:
     """MPEG-TS: video muxed as it is encoded, then the audio; counters fixed up afterwards."""
     buffer = io.BytesIO()
@@ -111,7 +128,7 @@ def render_ts_segment(spec: SegmentSpec, library: FrameStore) -> bytes:
         container.mux(audio_packets)
     finally:
         container.close()
-    return finish_segment(buffer.getvalue(), spec.index)
+    return finish_segment(buffer.getvalue(), spec.index, ts_minimum_packets(spec))
 
 
 def packet_time(packet: av.Packet, stamp: int | None) -> Fraction:

@@ -16,6 +16,8 @@ segments join up like one continuous stream.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from playlists.media import TS_HEADER_SIZE, TS_PACKET_SIZE
@@ -167,9 +169,10 @@ def renumber_continuity(packets: np.ndarray, segment_index: int) -> None:
         packets[rows, 3] = (packets[rows, 3] & 0xF0) | counters.astype(np.uint8)
 
 
-def continuous_counters(data: bytes, segment_index: int) -> bytes:
+def continuous_counters(data: bytes, segment_index: int, minimum_packets: Mapping[int, int] | None = None) -> bytes:
     """Give segment `segment_index` counters that continue from any rendition's segment before it: each
-    PSI table once, numbered by the index; every PES PID padded to a multiple of 16 packets from 0."""
+    PSI table once, numbered by the index; every PES PID padded to a multiple of 16 packets from 0, and
+    to at least `minimum_packets[pid]` where given (a rendition with fixed segment sizes)."""
     packets = as_packets(data)
     pids = packet_pids(packets)
     payload = carries_payload(packets)
@@ -177,7 +180,10 @@ def continuous_counters(data: bytes, segment_index: int) -> bytes:
     repeated = {pid: count for pid, count in counts.items() if pid in PSI_PIDS and count != 1}
     if repeated:
         raise TransportStreamError(f"PSI tables must be written once per segment, got {repeated} (by PID)")
-    deficits = {pid: (-count) % CC_MODULUS for pid, count in counts.items() if pid not in PSI_PIDS}
+    wanted = {pid: max(count, (minimum_packets or {}).get(pid, 0)) for pid, count in counts.items()}
+    deficits = {
+        pid: wanted[pid] - count + (-wanted[pid]) % CC_MODULUS for pid, count in counts.items() if pid not in PSI_PIDS
+    }
     if any(deficits.values()):
         rows = [row.copy() for row in packets]
         for pid, deficit in deficits.items():
@@ -190,6 +196,6 @@ def continuous_counters(data: bytes, segment_index: int) -> bytes:
     return packets.tobytes()
 
 
-def finish_segment(data: bytes, segment_index: int) -> bytes:
+def finish_segment(data: bytes, segment_index: int, minimum_packets: Mapping[int, int] | None = None) -> bytes:
     """Everything freshly muxed segment `segment_index` needs before it is served."""
-    return continuous_counters(drop_pid(data, SDT_PID), segment_index)
+    return continuous_counters(drop_pid(data, SDT_PID), segment_index, minimum_packets)

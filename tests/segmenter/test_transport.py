@@ -101,3 +101,10 @@ def test_dropping_the_sdt_keeps_everything_else_in_order():
 def test_bytes_that_are_not_whole_ts_packets_are_refused():
     with pytest.raises(TransportStreamError):
         as_packets(b"\x47" * 100)
+
+
+def test_a_stream_is_padded_to_at_least_its_minimum_then_to_a_whole_step():
+    out = as_packets(continuous_counters(segment_packets((21, 5)), 2, {0x100: 40, 0x101: 3}))
+    pids = packet_pids(out)
+    assert int((pids == 0x100).sum()) == 48  # 40 asked, rounded up to a multiple of 16
+    assert int((pids == 0x101).sum()) == 16  # already above its minimum: the usual padding
