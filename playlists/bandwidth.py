@@ -10,10 +10,11 @@ exists, so the sizes can be predicted closely instead:
   `bitrate * t - 10 % of the buffer` (measured within 0.3 % at every rung, 1 % at worst).
 - **Audio** is the plan's cue track, optionally over music. FFmpeg's AAC encoder spends about its target
   rate on any sound and next to nothing on silence, and where the cues sound is known from the timeline.
-- **The container** adds a fixed amount per segment and per frame: MPEG-TS packet headers, PES headers,
-  stuffing, PSI and continuity padding (`segmenter.transport`); fMP4 `moof` sample entries. MPEG-TS
-  costs most for audio: every 21 ms AAC frame is a PES of its own, so even silence takes a packet
-  (70 kbit/s) and a sounding frame two or three.
+- **The container** adds a fixed amount per segment and per frame: fMP4 `moof` sample entries; in
+  MPEG-TS packet headers, PES headers, the stuffing that ends each PES, one PAT and one PMT, and the
+  continuity padding (`segmenter.transport`) that rounds each elementary stream up to a multiple of 16
+  packets. The muxer packs up to 17 AAC frames (0.35 s) into one audio PES, so silence costs a packet or
+  two per PES instead of a packet per 21 ms frame.
 
 From the predicted sizes, the peak and average are computed as RFC 8216 defines them, then raised by a
 small margin so the measured rates stay at or under the declared ones.
@@ -35,16 +36,52 @@ from playlists.segments import Segment
 
 TS_PACKET_BYTES = TS_PACKET_SIZE
 TS_PAYLOAD_BYTES = TS_PACKET_SIZE - TS_HEADER_SIZE
-TS_BYTES_PER_SEGMENT = 47 * TS_PACKET_BYTES
-"""The PAT and the PMT, written once and repeated to 16 packets each so continuity counters wrap, plus
-on average 7.5 continuity-padding packets on each of the two elementary streams."""
+TS_PSI_PACKETS = 2
+"""The PAT and the PMT, once per segment (their counters follow the segment's index)."""
+CONTINUITY_BLOCK = 16
+"""Each elementary stream's packets are padded to a multiple of this (`segmenter.transport`)."""
+PACKET_COUNT_SPREAD = Fraction(3, 100)
+PACKET_COUNT_MIN_SPREAD = 2
+"""How far a stream's real packet count strays from its prediction (3 %, at least 2 packets): the
+padding is predicted as the mean over that range, so a count near a multiple of 16 is not forced to
+either side, and a large stream pays the average 7.5 packets."""
 PES_HEADER_BYTES = 14
 """A PES header with a PTS only (no B-frames, so no DTS)."""
-TS_BYTES_PER_VIDEO_FRAME = PES_HEADER_BYTES + 6 + 180
-"""Each frame's PES header, its access unit delimiter (6 bytes), and the
-stuffing that pads the packet where its PES ends: at most 183 bytes, and as much as 140 on average
-when CBR frames are all about the same size (it depends on that size modulo 184), so it is counted
-near its worst; PCR adaptation fields (8 bytes about every 100 ms) round this up."""
+ACCESS_UNIT_DELIMITER_BYTES = 6
+"""The muxer puts one before every H.264 frame."""
+PCR_BYTES_PER_VIDEO_FRAME = 3
+"""An 8-byte adaptation field carrying the PCR about every 100 ms (every third frame at 30 fps)."""
+MEAN_PES_END_STUFFING = TS_PAYLOAD_BYTES / 2
+"""Where frames vary in size by more than a packet, where a PES ends in its last packet is as good as
+uniform, and half a packet is stuffed on average."""
+
+
+def steady_frame_stuffing(rendition: Rendition, fps: int) -> int:
+    """Stuffing after each frame once CBR filler holds frames at the bit rate's share (about a second
+    after the IDR drained the encoder's buffer): the same every frame, set by that size modulo 184
+    (176 bytes at 720p, 140 at the baseline)."""
+    frame = round(rendition.video_bitrate / fps / 8) + ACCESS_UNIT_DELIMITER_BYTES + PES_HEADER_BYTES
+    return -frame % TS_PAYLOAD_BYTES
+
+
+def ts_video_overhead_bytes(rendition: Rendition, frames: int, fps: int) -> float:
+    """What MPEG-TS adds to a segment's video besides packet headers: PES headers, delimiters and PCRs
+    on every frame, and the stuffing that ends each frame's PES: half a packet on average over the
+    first second, while frames after the IDR vary in size, then the steady amount (measured: 75-105
+    bytes a frame in one-second baseline segments, 125-130 in four-second ones, 150-170 at 720p)."""
+    varying = min(frames, fps)
+    per_frame = PES_HEADER_BYTES + ACCESS_UNIT_DELIMITER_BYTES + PCR_BYTES_PER_VIDEO_FRAME
+    return (
+        frames * per_frame
+        + varying * MEAN_PES_END_STUFFING
+        + (frames - varying) * steady_frame_stuffing(rendition, fps)
+    )
+
+
+AUDIO_FRAMES_PER_PES = 17
+"""The muxer closes an audio PES before a frame 0.35 s after its first (`segmenter.render`)."""
+AUDIO_PES_MAX_PAYLOAD = 2930
+"""... or before a frame that would take it past this (FFmpeg's `pes_payload_size` default)."""
 ADTS_HEADER_BYTES = 7
 """MPEG-TS carries AAC in ADTS frames; fMP4 carries the raw frames."""
 FMP4_BYTES_PER_VIDEO_FRAME = 12
@@ -55,9 +92,15 @@ FMP4_BYTES_PER_SEGMENT = 256
 
 SILENT_AAC_FRAME_BYTES = 6
 """What FFmpeg's AAC encoder writes for 1024 samples of digital silence (stereo, 48 kHz)."""
-SOUNDING_AAC_RATE = Fraction(108, 100)
-"""Of the target bit rate, what the encoder spends on frames with sound: 136-143 kbit/s for a 128 kbit/s
-target, on music and on cue tones alike."""
+SOUNDING_AAC_RATE = Fraction(106, 100)
+SOUNDING_AAC_EXTRA = 2_000
+"""What the encoder spends on frames with sound, as a share of the target plus bits per second:
+136-143 kbit/s for a 128 kbit/s target, 44-46 for 40, on music and on cue tones alike."""
+MUSIC_ONSET_FRAMES = AUDIO_SAMPLE_RATE // AAC_FRAME_SIZE + 1
+MUSIC_ONSET_EXTRA = 8_000
+"""The first second of music costs the encoder more than the rest (bits per second; measured 5-9
+kbit/s more at 40, 48 and 128 kbit/s): without it the one-second startup segment of a plan with
+music, a run the peak counts at 2 s targets, came out above its declared rate."""
 
 DECLARED_MARGIN = Fraction(103, 100)
 """Above the predicted rates, so the measured ones stay under them: rendered segments came within -2.4 %
@@ -118,7 +161,20 @@ class AudioModel:
 
     @functools.cached_property
     def sounding_frame_bytes(self) -> float:
-        return float(self.bitrate * SOUNDING_AAC_RATE * AAC_FRAME_SIZE / AUDIO_SAMPLE_RATE / 8)
+        rate = self.bitrate * SOUNDING_AAC_RATE + SOUNDING_AAC_EXTRA
+        return float(rate * AAC_FRAME_SIZE / AUDIO_SAMPLE_RATE / 8)
+
+    def onset_bytes(self, first: int, end: int) -> float:
+        """What the music's first second adds to the AAC frames [first, end)."""
+        if not self.music:
+            return 0.0
+        frames = max(0, min(end, MUSIC_ONSET_FRAMES) - first)
+        return frames * MUSIC_ONSET_EXTRA * AAC_FRAME_SIZE / AUDIO_SAMPLE_RATE / 8
+
+    def frame_bytes(self, frame: int) -> float:
+        """Predicted size of global AAC frame `frame`."""
+        size = self.sounding_frame_bytes if self.sounds(frame) else SILENT_AAC_FRAME_BYTES
+        return size + self.onset_bytes(frame, frame + 1)
 
     def sounding_count(self, first: int, end: int) -> int:
         """How many of the global AAC frames [first, end) carry sound."""
@@ -126,14 +182,47 @@ class AudioModel:
             return end - first
         return bisect.bisect_left(self.sounding, end) - bisect.bisect_left(self.sounding, first)
 
+    def sounds(self, frame: int) -> bool:
+        if self.music:
+            return True
+        at = bisect.bisect_left(self.sounding, frame)
+        return at < len(self.sounding) and self.sounding[at] == frame
 
-def ts_audio_frame_bytes(payload: float) -> float:
-    """One AAC frame in MPEG-TS: FFmpeg's muxer gives each frame a PES of its own (ADTS and PES headers
-    around it), which starts a packet and is stuffed to fill its last one."""
-    pes = payload + ADTS_HEADER_BYTES + PES_HEADER_BYTES
-    if pes <= TS_PAYLOAD_BYTES:
-        return TS_PACKET_BYTES
-    return TS_PACKET_BYTES * (pes / TS_PAYLOAD_BYTES + 0.5)
+
+def ts_pes_packets(pes_bytes: float) -> float:
+    """Packets one PES takes: it starts a packet, and its last one is stuffed (half of one on average)."""
+    if pes_bytes <= TS_PAYLOAD_BYTES:
+        return 1.0
+    return pes_bytes / TS_PAYLOAD_BYTES + 0.5
+
+
+def ts_audio_packets(audio: AudioModel, first: int, end: int) -> float:
+    """Packets of the AAC frames [first, end) as the muxer packs them: ADTS frames gathered into PESs of
+    at most AUDIO_FRAMES_PER_PES frames and AUDIO_PES_MAX_PAYLOAD bytes."""
+    packets, payload, frames = 0.0, 0.0, 0
+    for frame in range(first, end):
+        size = audio.frame_bytes(frame) + ADTS_HEADER_BYTES
+        if frames and (frames == AUDIO_FRAMES_PER_PES or payload + size > AUDIO_PES_MAX_PAYLOAD):
+            packets += ts_pes_packets(payload + PES_HEADER_BYTES)
+            payload, frames = 0.0, 0
+        payload += size
+        frames += 1
+    return packets + (ts_pes_packets(payload + PES_HEADER_BYTES) if frames else 0.0)
+
+
+def _ceil_block_integral(count: float) -> float:
+    """Integral from 0 to `count` of the count rounded up to a whole CONTINUITY_BLOCK."""
+    blocks = math.floor(count / CONTINUITY_BLOCK)
+    whole = CONTINUITY_BLOCK * CONTINUITY_BLOCK * blocks * (blocks + 1) / 2
+    return whole + CONTINUITY_BLOCK * (blocks + 1) * (count - CONTINUITY_BLOCK * blocks)
+
+
+def padded_packets(predicted: float) -> float:
+    """A stream's packets after continuity padding: its predicted count rounded up to a multiple of 16,
+    averaged over the count's spread (PACKET_COUNT_SPREAD)."""
+    spread = _spread(predicted)
+    low, high = max(0.0, predicted - spread), predicted + spread
+    return (_ceil_block_integral(high) - _ceil_block_integral(low)) / (high - low)
 
 
 UNFILLED_VBV_SHARE = float(1 - VBV_INITIAL_FILL)
@@ -144,16 +233,40 @@ def video_payload_bytes(rendition: Rendition, frames: int, fps: int) -> float:
     return (rendition.video_bitrate * frames / fps - UNFILLED_VBV_SHARE * rendition.video_bufsize) / 8
 
 
+def _spread(predicted: float) -> float:
+    return max(PACKET_COUNT_MIN_SPREAD, float(PACKET_COUNT_SPREAD) * predicted)
+
+
+def ts_stream_packets(
+    rendition: Rendition, frames: int, fps: int, audio: AudioModel, first: int, end: int
+) -> tuple[float, float]:
+    """Predicted MPEG-TS packets of a segment's video (`frames` frames) and audio (AAC frames [first,
+    end)), before continuity padding."""
+    video = video_payload_bytes(rendition, frames, fps) + ts_video_overhead_bytes(rendition, frames, fps)
+    return video / TS_PAYLOAD_BYTES, ts_audio_packets(audio, first, end)
+
+
+def ts_packet_targets(
+    rendition: Rendition, frames: int, fps: int, audio: AudioModel, first: int, end: int
+) -> tuple[int, int]:
+    """Video and audio packet counts a `fixed_ts_sizes` rendition pads a segment to: each stream's
+    prediction plus its spread, rounded up to a whole continuity step."""
+    return tuple(  # type: ignore[return-value]
+        CONTINUITY_BLOCK * math.ceil((packets + _spread(packets)) / CONTINUITY_BLOCK)
+        for packets in ts_stream_packets(rendition, frames, fps, audio, first, end)
+    )
+
+
 def segment_bytes(
     segment: Segment, total_frames: int, rendition: Rendition, audio: AudioModel, container: str
 ) -> float:
     """Predicted size of one rendered segment in `container` ("ts" or "fmp4")."""
     first, end = owned_aac_frames(segment.start_frame, segment.end_frame, total_frames)
-    sounding = audio.sounding_count(first, end)
-    silent = end - first - sounding
-    video = video_payload_bytes(rendition, segment.frames, segment.fps)
     if container == "fmp4":
-        sound = sounding * audio.sounding_frame_bytes + silent * SILENT_AAC_FRAME_BYTES
+        sounding = audio.sounding_count(first, end)
+        silent = end - first - sounding
+        video = video_payload_bytes(rendition, segment.frames, segment.fps)
+        sound = sounding * audio.sounding_frame_bytes + silent * SILENT_AAC_FRAME_BYTES + audio.onset_bytes(first, end)
         return (
             video
             + sound
@@ -161,15 +274,11 @@ def segment_bytes(
             + FMP4_BYTES_PER_VIDEO_FRAME * segment.frames
             + FMP4_BYTES_PER_AAC_FRAME * (end - first)
         )
-    sound = sounding * ts_audio_frame_bytes(audio.sounding_frame_bytes) + silent * ts_audio_frame_bytes(
-        SILENT_AAC_FRAME_BYTES
-    )
-    return (
-        video * TS_PACKET_BYTES / TS_PAYLOAD_BYTES
-        + TS_BYTES_PER_VIDEO_FRAME * segment.frames
-        + sound
-        + TS_BYTES_PER_SEGMENT
-    )
+    if rendition.fixed_ts_sizes:
+        targets = ts_packet_targets(rendition, segment.frames, segment.fps, audio, first, end)
+        return (TS_PSI_PACKETS + sum(targets)) * TS_PACKET_BYTES
+    streams = ts_stream_packets(rendition, segment.frames, segment.fps, audio, first, end)
+    return (TS_PSI_PACKETS + sum(padded_packets(packets) for packets in streams)) * TS_PACKET_BYTES
 
 
 def declared_bandwidth(

@@ -7,8 +7,9 @@ the picture shows (`playlists.bandwidth` predicts each segment's size). Capped V
 would save bits on static screens, but its actual rate cannot be known up
 front, and players choose renditions by the declared numbers.
 
-Audio is muxed into every rendition (the same AAC track in each): every client
-plays muxed TS and fMP4, and switching video never switches audio.
+Audio is muxed into every rendition (the same cue track and music, stereo AAC-LC
+at 48 kHz in each, at a lower rate in the cellular baseline): every client plays
+muxed TS and fMP4, and switching video never switches the audio's format.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class Rendition:
     preset: str
     h264_level: str
     """Level for the picture size and rate; Apple devices play constrained baseline at these levels."""
+    fixed_ts_sizes: bool = False
+    """Pad each MPEG-TS segment's streams to the packet counts `playlists.bandwidth` predicts, rounded up to
+    the continuity padding's next 16-packet step, instead of just to that step: every segment then weighs
+    exactly what the multivariant playlist was computed from. For the cellular baseline, where one step
+    is 7 % of a two-second segment and the declared peak must stay within 3-10 % of the measured one."""
 
     @property
     def resolution(self) -> str:
@@ -57,8 +63,35 @@ def _rung(name: str, width: int, height: int, video_bitrate: int, level: str) ->
     )
 
 
+CELLULAR_BASELINE_LIMIT = 192_000
+"""App Store rule 9.4 (Apple QA1767): an app that streams video over cellular for more than 10 minutes
+must offer a variant whose measured bit rate, container included, is at most this (bits/s)."""
+
+CELLULAR_BASELINE = Rendition(
+    name="234p",
+    width=416,
+    height=234,
+    video_bitrate=60_000,
+    video_bufsize=60_000,
+    audio_bitrate=48_000,
+    preset="superfast",
+    h264_level="3.0",
+    fixed_ts_sizes=True,
+)
+"""The rendition a player falls back to on a poor network, under CELLULAR_BASELINE_LIMIT in both
+containers. MPEG-TS is what binds: at these rates it costs 40-70 % over the media (fMP4: 100 kbit/s
+where TS is 145), and its segments grow in steps of 16 packets per stream (`segmenter.transport`), so
+a one-second segment fits 7 steps (171.5 kbit/s) but not 8 (195.5). 60 kbit/s of video (about 55 TS
+packets in a one-second segment, 4 steps) and 48 kbit/s stereo AAC-LC (about 40 packets with music, 3
+steps) keep the one-second segment at 7 steps and every longer one under the limit
+(tests/playlists/test_bandwidth.py walks every segment length). Apple's smallest size (416x234); the
+`superfast` preset adds CABAC and deblocking to what `ultrafast` does (legible text at 50 kbit/s) and,
+unlike the faster-than-that presets with a look-ahead, still hits the CBR rate exactly in one-second
+segments (`veryfast` overshot them by 15-20 %)."""
+
 DEFAULT_RENDITIONS: tuple[Rendition, ...] = (
     _rung("720p", 1280, 720, 3_000_000, "3.1"),
+    CELLULAR_BASELINE,
     _rung("360p", 640, 360, 800_000, "3.0"),
     _rung("540p", 960, 540, 1_600_000, "3.1"),
     _rung("1080p", 1920, 1080, 5_500_000, "4.0"),

@@ -50,4 +50,4 @@ def render_iframe(spec: SegmentSpec, library: FrameStore) -> bytes:
         container.mux(packets)
     finally:
         container.close()
-    return finish_segment(buffer.getvalue())
+    return finish_segment(buffer.getvalue(), spec.index)

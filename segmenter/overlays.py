@@ -46,6 +46,9 @@ SIZE_READY_DIGIT = 220
 SIZE_FIRST = 44
 SIZE_DONE = 80
 SIZE_DONE_DETAIL = 40
+MIN_TEXT_SIZE = 14
+"""No text is laid out smaller (pixels): scaled from 720 lines, the small print of the 234-line cellular
+baseline would be 10-11 px, a blur once encoded at 60 kbit/s. Every rendition from 360p up is larger."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ class Layout:
         self.margin = even(MARGIN * self.scale)
 
     def size(self, reference: int) -> int:
-        return max(8, round(reference * self.scale))
+        return max(MIN_TEXT_SIZE, round(reference * self.scale))
 
     def fitted(self, text: str, reference: int) -> int:
         return fitting_size(text, self.size(reference), self.width - 2 * self.margin, self.face)
@@ -185,10 +188,13 @@ class Layout:
         return self.height - self.margin - even(BAR_HEIGHT * self.scale)
 
     def bottom_left(self, lines: list[tuple[str, int]]) -> list[Text]:
-        """Lines stacked upwards from just above the progress bar."""
+        """Lines stacked upwards from just above the progress bar, in the left half unless that would
+        make them smaller than MIN_TEXT_SIZE."""
         placed, bottom = [], self.bar_top() - even(BAR_GAP * self.scale)
         for text, reference in reversed(lines):
             size = fitting_size(text, self.size(reference), self.width // 2 - self.margin, self.face)
+            if size < MIN_TEXT_SIZE:  # a small picture: the line may run under the picture's middle instead
+                size = fitting_size(text, self.size(reference), self.width - 2 * self.margin, self.face)
             _, height = text_box(text, size, self.face)
             bottom -= height
             placed.append(Text(text, size, self.margin, even(bottom), self.face))

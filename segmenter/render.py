@@ -15,6 +15,7 @@ from itertools import chain
 
 import av
 
+from playlists.bandwidth import AudioModel, sounding_aac_frames, ts_packet_targets
 from playlists.media import AAC_FRAME_SIZE, AUDIO_SAMPLE_RATE
 from segmenter.audio import audio_frames, owns_packet
 from segmenter.avcc import ENCODER_HOST_FORMAT, AvccError
@@ -29,12 +30,20 @@ from segmenter.video import FramePool, configure_video_stream, video_frames
 TS_FORMAT = "mpegts"
 PSI_ONCE_PER_SEGMENT_SECONDS = 3600
 """`pat_period`: longer than any segment, so the PAT and PMT are written once, at the segment's start
-(all RFC 8216 3.2 asks); each repeat would cost a 16-packet run after continuity padding."""
+(all RFC 8216 3.2 asks), and `segmenter.transport` can number them by the segment's index."""
+AUDIO_PES_SPAN_MICROSECONDS = 700_000
+"""The muxer's `max_delay`: it packs AAC frames into one PES until the next would start half of this
+(0.35 s, 17 frames at 48 kHz) after the first, or past `pes_payload_size`. The ffmpeg command line's
+default; without it every 21 ms AAC frame is a PES of its own and costs at least one 188-byte packet
+(70 kbit/s even for silence), which a 192 kbit/s rendition cannot afford (`playlists.bandwidth`)."""
 TS_OPTIONS = {
     # Fixed PIDs: segmenter.transport rewrites continuity counters per PID.
     "mpegts_pmt_start_pid": str(PMT_PID),
     "mpegts_start_pid": str(FIRST_ES_PID),
     "pat_period": str(PSI_ONCE_PER_SEGMENT_SECONDS),
+    "max_delay": str(AUDIO_PES_SPAN_MICROSECONDS),
+    # max_delay would also shift every timestamp by twice itself; they must stay as stamped
+    "mpegts_copyts": "1",
 }
 
 
@@ -94,6 +103,22 @@ def encode_segment(
     return audio_packets
 
 
+VIDEO_PID, AUDIO_PID = FIRST_ES_PID, FIRST_ES_PID + 1
+"""The muxer numbers elementary streams from FIRST_ES_PID in the order they are added: video, then audio."""
+
+
+def ts_minimum_packets(spec: SegmentSpec) -> dict[int, int] | None:
+    """Packets per PID a `fixed_ts_sizes` rendition's segment is padded to (`playlists.bandwidth`)."""
+    rendition = spec.rendition
+    if not rendition.fixed_ts_sizes:
+        return None
+    audio = AudioModel(rendition.audio_bitrate, spec.music is not None, sounding_aac_frames(spec.cues))
+    video, sound = ts_packet_targets(
+        rendition, spec.frames, spec.fps, audio, spec.audio_first_frame, spec.audio_end_frame
+    )
+    return {VIDEO_PID: video, AUDIO_PID: sound}
+
+
 def render_ts_segment(spec: SegmentSpec, library: FrameStore) -> bytes:
     """MPEG-TS: video muxed as it is encoded, then the audio; counters fixed up afterwards."""
     buffer = io.BytesIO()
@@ -103,7 +128,7 @@ def render_ts_segment(spec: SegmentSpec, library: FrameStore) -> bytes:
         container.mux(audio_packets)
     finally:
         container.close()
-    return finish_segment(buffer.getvalue())
+    return finish_segment(buffer.getvalue(), spec.index, ts_minimum_packets(spec))
 
 
 def packet_time(packet: av.Packet, stamp: int | None) -> Fraction:

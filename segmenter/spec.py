@@ -30,7 +30,7 @@ AAC_POSTROLL_FRAMES = 1
 """AAC frames encoded after a segment's last one and dropped, for the same reason."""
 
 
-RENDERER_VERSION = "5"
+RENDERER_VERSION = "6"
 """Bump when the renderer's output changes for the same spec: it is part of every cache key."""
 
 

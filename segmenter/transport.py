@@ -5,15 +5,18 @@ segments join up like one continuous stream.
    segment to open with the PAT and PMT (RFC 8216 3.2) and no player needs the
    SDT, so its packets are dropped.
 2. Continuity counters must continue across segments (Apple HLS authoring 7.2),
-   yet every segment comes from a fresh muxer that starts them at 0. Padding
-   each PID's payload-packet count to a multiple of 16 makes every segment start
-   at 0 and end at 15, so any segment follows any other seamlessly. PSI PIDs
-   get their table repeated at the segment's end; PES PIDs get one continuation packet re-split into
-   several, the freed bytes filled with adaptation-field stuffing. No payload
-   byte changes.
+   yet every segment comes from a fresh muxer that starts them at 0. The PAT and
+   the PMT are written exactly once per segment, so segment n numbers them n mod 16
+   and they continue whichever segment came before. PES PIDs carry a count of
+   packets no one knows before the segment is muxed: each is padded to a multiple
+   of 16 (one continuation packet re-split into several, the freed bytes filled
+   with adaptation-field stuffing), so it starts at 0 and ends at 15 and any
+   segment follows any other seamlessly. No payload byte changes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -136,12 +139,8 @@ def split_packet(packet: np.ndarray, pieces: int) -> list[np.ndarray]:
 
 
 def pad_pid(rows: list[np.ndarray], pid: int, deficit: int) -> None:
-    """Insert `deficit` more payload packets of `pid` into `rows`, in place."""
+    """Insert `deficit` more payload packets of PES `pid` into `rows`, in place."""
     positions = [i for i, row in enumerate(rows) if packet_pid(row) == pid]
-    if pid in PSI_PIDS:
-        # Repeats go at the end, so the segment still opens with one PAT then one PMT.
-        rows.extend(rows[positions[-1]].copy() for _ in range(deficit))
-        return
     for position in reversed(positions):
         row = rows[position]
         extra = min(deficit, spare_pieces(row))
@@ -158,22 +157,33 @@ def packet_pid(row: np.ndarray) -> int:
     return ((int(row[1]) & 0x1F) << 8) | int(row[2])
 
 
-def renumber_continuity(packets: np.ndarray) -> None:
-    """Counters from 0 per PID; packets without payload repeat the previous value."""
+def renumber_continuity(packets: np.ndarray, segment_index: int) -> None:
+    """PES counters from 0 per PID, PSI ones from the segment's index; packets without payload repeat the
+    previous value."""
     pids = packet_pids(packets)
     payload = carries_payload(packets)
     for pid in np.unique(pids):
         rows = np.flatnonzero(pids == pid)
-        counters = (np.cumsum(payload[rows]) - 1) % CC_MODULUS
+        first = segment_index if int(pid) in PSI_PIDS else 0
+        counters = (np.cumsum(payload[rows]) - 1 + first) % CC_MODULUS
         packets[rows, 3] = (packets[rows, 3] & 0xF0) | counters.astype(np.uint8)
 
 
-def continuous_counters(data: bytes) -> bytes:
-    """Pad every PID to a multiple of 16 payload packets and renumber from 0."""
+def continuous_counters(data: bytes, segment_index: int, minimum_packets: Mapping[int, int] | None = None) -> bytes:
+    """Give segment `segment_index` counters that continue from any rendition's segment before it: each
+    PSI table once, numbered by the index; every PES PID padded to a multiple of 16 packets from 0, and
+    to at least `minimum_packets[pid]` where given (a rendition with fixed segment sizes)."""
     packets = as_packets(data)
     pids = packet_pids(packets)
     payload = carries_payload(packets)
-    deficits = {int(pid): (-int(payload[pids == pid].sum())) % CC_MODULUS for pid in np.unique(pids)}
+    counts = {int(pid): int(payload[pids == pid].sum()) for pid in np.unique(pids)}
+    repeated = {pid: count for pid, count in counts.items() if pid in PSI_PIDS and count != 1}
+    if repeated:
+        raise TransportStreamError(f"PSI tables must be written once per segment, got {repeated} (by PID)")
+    wanted = {pid: max(count, (minimum_packets or {}).get(pid, 0)) for pid, count in counts.items()}
+    deficits = {
+        pid: wanted[pid] - count + (-wanted[pid]) % CC_MODULUS for pid, count in counts.items() if pid not in PSI_PIDS
+    }
     if any(deficits.values()):
         rows = [row.copy() for row in packets]
         for pid, deficit in deficits.items():
@@ -182,10 +192,10 @@ def continuous_counters(data: bytes) -> bytes:
         packets = np.stack(rows)
     else:
         packets = packets.copy()
-    renumber_continuity(packets)
+    renumber_continuity(packets, segment_index)
     return packets.tobytes()
 
 
-def finish_segment(data: bytes) -> bytes:
-    """Everything a freshly muxed segment needs before it is served."""
-    return continuous_counters(drop_pid(data, SDT_PID))
+def finish_segment(data: bytes, segment_index: int, minimum_packets: Mapping[int, int] | None = None) -> bytes:
+    """Everything freshly muxed segment `segment_index` needs before it is served."""
+    return continuous_counters(drop_pid(data, SDT_PID), segment_index, minimum_packets)

@@ -203,9 +203,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, sample_clips_dir: Path
         yield server
 
 
-def wait_until_warm(server: LiveServer, timeout: float = 180) -> None:
+def wait_until_warm(server: LiveServer, timeout: float = 300) -> None:
     """Until the server is ready: render processes running and every clip prepared (players then meet
-    no cold clip)."""
+    no cold clip). Each clip is decoded once per rendition size: five sizes since the 234p baseline, and
+    on a machine loaded by six parallel runs 180 s left 7 of 80 clip sizes to go."""
     deadline = time.monotonic() + timeout
     while (ready := httpx.get(server.url("/ready"), timeout=5)).status_code != 200:
         if time.monotonic() > deadline:

@@ -63,7 +63,8 @@ MAX_WIDTH = 1920
 DEFAULT_POSTER_WIDTH = 1280
 DEFAULT_THUMBNAIL_WIDTH = 320
 MAX_EXERCISE_THUMBNAIL_WIDTH = 640
-"""A catalogue card's picture: drawn from the 360p rendition's frames, never upscaled."""
+"""A catalogue card's picture: drawn from the narrowest rendition at least that wide (234p frames for the
+default 320, 360p for 640), never upscaled."""
 
 STORYBOARD_INTERVAL_SECONDS = Fraction(5)
 STORYBOARD_TILE_WIDTH = 160

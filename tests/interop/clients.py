@@ -36,7 +36,9 @@ load (0-49 of 360 on the perfect reference stream); broken timestamps drop whole
 DURATION_TOLERANCE = 0.1
 CLIENT_START_SECONDS = 30
 """Start-up allowance added to every client's time limit."""
-LOWEST_HEIGHT, HIGHEST_HEIGHT = 360, 1080
+LOWEST_HEIGHT, HIGHEST_HEIGHT = 234, 1080
+"""The level-switch scenario climbs from the cellular baseline to the top: the widest switch, and the only
+client scenario that plays the baseline and switches audio bit rate (48 to 128 kbit/s) with the video."""
 GSTREAMER_FAST_KBPS = 4_000
 """Makes hlsdemux2 pick 720p (declared about 3.2 Mbit/s, 1080p about 5.8) for the unsynced decode;
 1080p is played against the clock by `gstreamer_plays_1080p_in_real_time`."""
@@ -47,7 +49,7 @@ SEEK_BACK_AT = 0.75
 """Where the seek-back scenario jumps back to after `ended`, as a share of the duration."""
 MID_STREAM_START_AT = 0.4
 """Where the mid-stream scenario starts; the forced switch comes 3 s later, leaving hls.js time to
-refetch what it had buffered ahead at 360p (started past half way, it played to the end at 360p)."""
+refetch what it had buffered ahead at the start level (started past half way, it played to the end there)."""
 PLAY_MAX_HEIGHT = 720
 """hls.js's ABR is capped at 720p for the straight play, the rendition most players settle on; 1080p is
 played by the level-switch scenario."""
@@ -264,9 +266,9 @@ def hlsjs_plays_and_seeks_back(stream: Stream, container: str) -> ClientResult:
 
 
 def hlsjs_starts_mid_stream_and_switches_level(stream: Stream, container: str) -> ClientResult:
-    """Start inside the stream on 360p, then force 1080p (`nextLevel`) 3 s later: playback starts
-    where asked, the switch lands on a segment boundary and plays on to the end without a stall.
-    Judged on `played`: hls.js flushes the 360p data around the switch from `buffered`."""
+    """Start inside the stream on the 234p baseline, then force 1080p (`nextLevel`) 3 s later: playback
+    starts where asked, the switch lands on a segment boundary and plays on to the end without a stall.
+    Judged on `played`: hls.js flushes the 234p data around the switch from `buffered`."""
     started = time.monotonic()
     start = round(stream.duration * MID_STREAM_START_AT) + 0.5
     switch = LevelSwitch(start_height=LOWEST_HEIGHT, at_seconds=start + 3, to_height=HIGHEST_HEIGHT)
@@ -294,7 +296,7 @@ def hlsjs_starts_mid_stream_and_switches_level(stream: Stream, container: str) -
         and set(heights[switched:]) == {HIGHEST_HEIGHT}
     )
     facts = f"{_hlsjs_facts(report)}, from {start} s, {heights.count(LOWEST_HEIGHT)} + {len(heights) - switched} fragments"
-    return _result(stream, "hls.js: start mid-stream, switch 360p->1080p", container, started, _problems(checks), facts)
+    return _result(stream, f"hls.js: start mid-stream, switch {LOWEST_HEIGHT}p->{HIGHEST_HEIGHT}p", container, started, _problems(checks), facts)
 
 
 Scenario = Callable[[Stream, str], ClientResult]

@@ -9,17 +9,22 @@ from __future__ import annotations
 from fractions import Fraction
 
 from playlists.bandwidth import (
+    CONTINUITY_BLOCK,
     DECLARED_MARGIN,
+    TS_PACKET_BYTES,
     AudioModel,
     declared_bandwidth,
     rfc_peak_and_average,
     segment_bytes,
     sounding_aac_frames,
+    ts_packet_targets,
+    ts_stream_packets,
 )
 from playlists.cues import Cue
+from playlists.media import OUTPUT_FPS, owned_aac_frames
 from playlists.plan import Plan
 from playlists.presentation import build_presentation
-from playlists.renditions import DEFAULT_RENDITIONS, rendition_named
+from playlists.renditions import CELLULAR_BASELINE, CELLULAR_BASELINE_LIMIT, DEFAULT_RENDITIONS, rendition_named
 from playlists.segments import Segment
 
 RENDITION = rendition_named("360p")
@@ -82,3 +87,42 @@ def test_a_plan_with_music_declares_more_than_the_same_plan_without():
     quiet = build_presentation(Plan.model_validate(body), DEFAULT_RENDITIONS)
     loud = build_presentation(Plan.model_validate({**body, "music": "groove"}), DEFAULT_RENDITIONS)
     assert loud.declared_bandwidth(RENDITION).average > quiet.declared_bandwidth(RENDITION).average
+
+
+def segment_lengths_plans_can_cut() -> set[int]:
+    """Frame counts of every segment `cut_segments` makes of whole-second blocks of 1-90 s (the first block
+    gives the one-second startup segment) at targets from 2 to 6 s in tenths."""
+    lengths = set()
+    for tenths in range(20, 61):
+        plan = Plan.model_validate(
+            {
+                "items": [{"exercise_id": "squat", "work_seconds": seconds} for seconds in range(1, 91)],
+                "segment_seconds": tenths / 10,
+            }
+        )
+        lengths.update(segment.frames for segment in build_presentation(plan, DEFAULT_RENDITIONS).segments)
+    return lengths
+
+
+def test_every_baseline_segment_length_fits_192_kbits_in_mpeg_ts_by_construction():
+    """The baseline's TS segments are padded to exactly the predicted sizes, so rule 9.4 can be checked for
+    every length a plan can cut (one second, or 1.5 s and more: blocks last whole seconds), music sounding
+    in every AAC frame, at the presentation's start (music onset) and later."""
+    loud = AudioModel(CELLULAR_BASELINE.audio_bitrate, music=True, sounding=())
+    lengths = segment_lengths_plans_can_cut()
+    assert min(lengths) == OUTPUT_FPS and min(lengths - {OUTPUT_FPS}) == 45
+    for start in (0, 3000):
+        for frames in sorted(lengths):
+            segment = Segment(index=1, start_frame=start, frames=frames, fps=OUTPUT_FPS)
+            size = segment_bytes(segment, 100_000, CELLULAR_BASELINE, loud, "ts")
+            assert size * 8 / segment.duration <= CELLULAR_BASELINE_LIMIT, (start, frames, size)
+
+
+def test_a_fixed_size_rendition_predicts_whole_continuity_steps_above_each_streams_packets():
+    segment = Segment(index=0, start_frame=0, frames=30, fps=OUTPUT_FPS)
+    loud = AudioModel(CELLULAR_BASELINE.audio_bitrate, music=True, sounding=())
+    first, end = owned_aac_frames(0, 30, 100_000)
+    raw = ts_stream_packets(CELLULAR_BASELINE, 30, OUTPUT_FPS, loud, first, end)
+    targets = ts_packet_targets(CELLULAR_BASELINE, 30, OUTPUT_FPS, loud, first, end)
+    assert all(target % CONTINUITY_BLOCK == 0 and target > packets for target, packets in zip(targets, raw))
+    assert segment_bytes(segment, 100_000, CELLULAR_BASELINE, loud, "ts") == (2 + sum(targets)) * TS_PACKET_BYTES

@@ -4,7 +4,7 @@ import m3u8
 
 from playlists.plan import Plan
 from playlists.presentation import build_presentation
-from playlists.renditions import DEFAULT_RENDITIONS, START_RENDITION
+from playlists.renditions import CELLULAR_BASELINE, CELLULAR_BASELINE_LIMIT, DEFAULT_RENDITIONS, START_RENDITION
 
 PLAN = Plan.model_validate(
     {
@@ -18,6 +18,7 @@ PLAN = Plan.model_validate(
 )
 CODECS = {
     "720p": "avc1.42c01f,mp4a.40.2",
+    "234p": "avc1.64001e,mp4a.40.2",
     "360p": "avc1.42c01e,mp4a.40.2",
     "540p": "avc1.42c01f,mp4a.40.2",
     "1080p": "avc1.42c028,mp4a.40.2",
@@ -66,8 +67,14 @@ def test_multivariant_playlist_declares_every_attribute_players_need():
     playlist = m3u8.loads(text)
     assert playlist.is_variant
     variants = playlist.playlists
-    assert [v.uri for v in variants] == ["720p/index.m3u8", "360p/index.m3u8", "540p/index.m3u8", "1080p/index.m3u8"]
-    assert text.count("FRAME-RATE=30.000") == 4
+    assert [v.uri for v in variants] == [
+        "720p/index.m3u8",
+        "234p/index.m3u8",
+        "360p/index.m3u8",
+        "540p/index.m3u8",
+        "1080p/index.m3u8",
+    ]
+    assert text.count("FRAME-RATE=30.000") == len(DEFAULT_RENDITIONS)
     for variant, rendition in zip(variants, DEFAULT_RENDITIONS, strict=True):
         info = variant.stream_info
         assert info.codecs == CODECS[rendition.name]
@@ -91,9 +98,27 @@ def test_the_ladder_climbs_in_size_and_rate_and_starts_at_720p():
     first = DEFAULT_RENDITIONS[0]
     assert first.name == START_RENDITION == "720p"
     ordered = sorted(DEFAULT_RENDITIONS, key=lambda r: r.height)
-    assert [r.name for r in ordered] == ["360p", "540p", "720p", "1080p"]
+    assert [r.name for r in ordered] == ["234p", "360p", "540p", "720p", "1080p"]
     presentation = build_presentation(PLAN, DEFAULT_RENDITIONS)
     rates = [presentation.declared_bandwidth(r).peak for r in ordered]
-    assert rates == sorted(rates) and len(set(rates)) == 4
+    assert rates == sorted(rates) and len(set(rates)) == len(DEFAULT_RENDITIONS)
     for rendition in ordered:
         assert rendition.width * 9 == rendition.height * 16 and rendition.height % 2 == 0
+
+
+def test_the_cellular_baseline_declares_at_most_192_kbits_in_both_containers_with_or_without_music():
+    """App Store rule 9.4: a variant of at most 192 kbit/s, whatever the plan, listed after the start one."""
+    one_second_items = {"items": [{"exercise_id": "squat", "work_seconds": 1}] * 12}
+    for document in (
+        PLAN.model_dump(),
+        {**PLAN.model_dump(), "music": "groove"},
+        one_second_items,
+        {**one_second_items, "music": "groove", "segment_seconds": 2},
+    ):
+        presentation = build_presentation(Plan.model_validate(document), DEFAULT_RENDITIONS)
+        for container in ("ts", "fmp4"):
+            variants = m3u8.loads(presentation.multivariant_playlist(CODECS, container).render()).playlists
+            assert variants[0].uri == f"{START_RENDITION}/index.m3u8"
+            baseline = next(v for v in variants if v.uri == f"{CELLULAR_BASELINE.name}/index.m3u8")
+            assert baseline.stream_info.bandwidth <= CELLULAR_BASELINE_LIMIT
+            assert min(v.stream_info.bandwidth for v in variants) == baseline.stream_info.bandwidth

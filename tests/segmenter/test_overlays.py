@@ -13,16 +13,16 @@ from assets.catalogue import load_catalogue
 from assets.framemark import mark_box
 from playlists.plan import LANGUAGES, Plan
 from playlists.presentation import build_presentation
-from playlists.renditions import DEFAULT_RENDITIONS, Rendition
+from playlists.renditions import CELLULAR_BASELINE, DEFAULT_RENDITIONS, Rendition
 from playlists.timeline import BlockKind
 from segmenter.frame_store import FrameStore
 from segmenter.frames import make_background, unpack_yuv420p
-from segmenter.overlays import ACCENT, Box, OverlayState, Text, clock, draw, layout, overlay_state
+from segmenter.overlays import ACCENT, MIN_TEXT_SIZE, Box, OverlayState, Text, clock, draw, layout, overlay_state
 from segmenter.spec import build_segment_spec, clip_ref_of
 from segmenter.text import text_box
 from segmenter.video import segment_pictures
 
-SIZES = [(640, 360), (960, 540), (1280, 720), (1920, 1080)]
+SIZES = [(416, 234), (640, 360), (960, 540), (1280, 720), (1920, 1080)]
 LONG_NAME = {
     "en": "Alternating Dumbbell Shoulder Press",
     "fr": "Élévations latérales « Y » à genoux, çà et là",  # accented capitals, guillemets, cedilla
@@ -75,6 +75,15 @@ def test_text_stays_readable_at_360p(kind, language):
     """The smallest text at 640x360 is at least 16 px tall (about 11 px capitals)."""
     texts = [e for e in layout(worst_case(kind, language), 640, 360) if isinstance(e, Text)]
     assert min(text_box(t.text, t.size, t.face)[1] for t in texts) >= 16
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", list(BlockKind))
+def test_no_text_is_smaller_than_the_minimum_at_the_cellular_baseline(kind, language):
+    """At 416x234 the scaled small print would be 10-11 px; long lines may use the whole width instead."""
+    baseline = CELLULAR_BASELINE
+    texts = [e for e in layout(worst_case(kind, language), baseline.width, baseline.height) if isinstance(e, Text)]
+    assert min(t.size for t in texts) >= MIN_TEXT_SIZE
 
 
 def test_countdown_rounds_up_so_it_reads_zero_only_after_the_interval():

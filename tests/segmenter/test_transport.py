@@ -3,6 +3,7 @@ import pytest
 
 from segmenter.transport import (
     PAT_PID,
+    PMT_PID,
     PUSI,
     SDT_PID,
     TS_PACKET_SIZE,
@@ -60,16 +61,36 @@ def test_a_packet_carrying_a_pcr_is_never_split():
         split_packet(packet, 2)
 
 
-def test_counters_start_at_zero_and_every_pid_ends_on_fifteen():
-    packets = [ts_packet(PAT_PID, bytes(184), start=True)] * 3
-    packets += [ts_packet(0x100, bytes(184), cc=7)] * 21
-    packets += [ts_packet(0x101, pes_payload(40), start=True, flags=0x40)] * 5
-    out = as_packets(continuous_counters(np.stack(packets).tobytes()))
+def segment_packets(pes_counts: tuple[int, int] = (21, 5)) -> bytes:
+    packets = [ts_packet(PAT_PID, bytes(184), start=True), ts_packet(PMT_PID, bytes(184), start=True)]
+    packets += [ts_packet(0x100, bytes(184), cc=7)] * pes_counts[0]
+    packets += [ts_packet(0x101, pes_payload(40), start=True, flags=0x40)] * pes_counts[1]
+    return np.stack(packets).tobytes()
+
+
+def test_pes_counters_start_at_zero_and_every_pes_pid_ends_on_fifteen():
+    out = as_packets(continuous_counters(segment_packets(), 0))
     pids = packet_pids(out)
-    for pid in (PAT_PID, 0x100, 0x101):
+    for pid in (0x100, 0x101):
         counters = out[pids == pid, 3] & 0x0F
         assert len(counters) % 16 == 0
         assert list(counters) == [k % 16 for k in range(len(counters))]
+
+
+def test_psi_tables_are_written_once_and_numbered_by_the_segment_index():
+    """Segment n's PAT and PMT carry counter n mod 16, so they continue after segment n-1 of any rendition
+    without repeating the tables to fill 16 packets."""
+    for index in (0, 1, 15, 16, 37):
+        out = as_packets(continuous_counters(segment_packets(), index))
+        pids = packet_pids(out)
+        for pid in (PAT_PID, PMT_PID):
+            assert list(out[pids == pid, 3] & 0x0F) == [index % 16]
+
+
+def test_a_segment_with_a_repeated_psi_table_is_refused():
+    repeated = segment_packets() + ts_packet(PAT_PID, bytes(184), start=True).tobytes()
+    with pytest.raises(TransportStreamError):
+        continuous_counters(repeated, 3)
 
 
 def test_dropping_the_sdt_keeps_everything_else_in_order():
@@ -80,3 +101,10 @@ def test_dropping_the_sdt_keeps_everything_else_in_order():
 def test_bytes_that_are_not_whole_ts_packets_are_refused():
     with pytest.raises(TransportStreamError):
         as_packets(b"\x47" * 100)
+
+
+def test_a_stream_is_padded_to_at_least_its_minimum_then_to_a_whole_step():
+    out = as_packets(continuous_counters(segment_packets((21, 5)), 2, {0x100: 40, 0x101: 3}))
+    pids = packet_pids(out)
+    assert int((pids == 0x100).sum()) == 48  # 40 asked, rounded up to a multiple of 16
+    assert int((pids == 0x101).sum()) == 16  # already above its minimum: the usual padding
