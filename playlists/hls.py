@@ -19,6 +19,9 @@ MAP_PLAYLIST_VERSION = 6
 IFRAME_PLAYLIST_VERSION = 4
 """EXT-X-I-FRAMES-ONLY needs version 4 (RFC 8216 section 7)."""
 
+IFRAME_MAP_PLAYLIST_VERSION = 5
+"""EXT-X-MAP in an I-frame playlist needs version 5 (RFC 8216 sections 4.3.2.5 and 7)."""
+
 EXTINF_DECIMALS = 6
 
 
@@ -70,17 +73,23 @@ class IFramePlaylist:
 
     target_duration: int
     keyframes: tuple[MediaSegmentEntry, ...]
+    map_uri: str | None = None
+    """fMP4: the init segment every keyframe needs first (RFC 8216 4.3.3.6: I-frame resources must be
+    loadable in any order, so their Media Initialization Section is named once for all)."""
 
     def render(self) -> str:
+        version = IFRAME_MAP_PLAYLIST_VERSION if self.map_uri else IFRAME_PLAYLIST_VERSION
         head = (
             "#EXTM3U\n"
-            f"#EXT-X-VERSION:{IFRAME_PLAYLIST_VERSION}\n"
+            f"#EXT-X-VERSION:{version}\n"
             f"#EXT-X-TARGETDURATION:{self.target_duration}\n"
             "#EXT-X-MEDIA-SEQUENCE:0\n"
             "#EXT-X-PLAYLIST-TYPE:VOD\n"
             "#EXT-X-INDEPENDENT-SEGMENTS\n"
             "#EXT-X-I-FRAMES-ONLY\n"
         )
+        if self.map_uri:
+            head += f'#EXT-X-MAP:URI="{self.map_uri}"\n'
         return head + "".join(entry.render() for entry in self.keyframes) + "#EXT-X-ENDLIST\n"
 
 

@@ -34,14 +34,16 @@ SEGMENT_EXTENSIONS = {TS: ".ts", FMP4: ".m4s"}
 INIT_SEGMENT_NAME = "init.mp4"
 IFRAME_PLAYLIST_NAME = "iframes.m3u8"
 IFRAME_DIRECTORY = "iframe"
+IFRAME_INIT_URI = f"{IFRAME_DIRECTORY}/{INIT_SEGMENT_NAME}"
+"""The fMP4 I-frame playlist's EXT-X-MAP: the video-only init (`segmenter.cmaf.iframe_init_segment`)."""
 
 
 def segment_uri(index: int, container: str = TS) -> str:
     return f"{index}{SEGMENT_EXTENSIONS[container]}"
 
 
-def iframe_uri(index: int) -> str:
-    return f"{IFRAME_DIRECTORY}/{index}{SEGMENT_EXTENSIONS[TS]}"
+def iframe_uri(index: int, container: str = TS) -> str:
+    return f"{IFRAME_DIRECTORY}/{segment_uri(index, container)}"
 
 
 def iframe_playlist_uri(rendition: Rendition) -> str:
@@ -95,18 +97,19 @@ class Presentation:
             )
         return self._declared[key]
 
-    def iframe_playlist(self) -> IFramePlaylist:
-        """One keyframe per segment (each segment's first frame), lasting the segment's duration."""
-        keyframes = tuple(MediaSegmentEntry(s.duration, iframe_uri(s.index)) for s in self.segments)
-        return IFramePlaylist(target_duration(self.segments), keyframes)
+    def iframe_playlist(self, container: str = TS) -> IFramePlaylist:
+        """One keyframe per segment (each segment's first frame), lasting the segment's duration, in the
+        presentation's container (fMP4 keyframes after their EXT-X-MAP, Apple HLS authoring 8.20)."""
+        keyframes = tuple(MediaSegmentEntry(s.duration, iframe_uri(s.index, container)) for s in self.segments)
+        map_uri = IFRAME_INIT_URI if container == FMP4 else None
+        return IFramePlaylist(target_duration(self.segments), keyframes, map_uri)
 
     def multivariant_playlist(self, codecs: dict[str, str], container: str = TS) -> MultivariantPlaylist:
         """`codecs` maps rendition name to its RFC 6381 string, read off the real encoder.
 
-        The fMP4 multivariant playlist sits one directory down (`fmp4/master.m3u8`); its I-frame
-        streams are the MPEG-TS ones, one directory up.
+        Each container's multivariant playlist lists its own I-frame streams, beside its media
+        playlists (the fMP4 ones sit one directory down, under `fmp4/`).
         """
-        iframe_prefix = "../" if container == FMP4 else ""
         variants = []
         for rendition in self.renditions:
             declared = self.declared_bandwidth(rendition, container)
@@ -124,11 +127,11 @@ class Presentation:
         shortest = min(segment.duration for segment in self.segments)
         iframes = tuple(
             IFrameStream(
-                bandwidth=declared_iframe_bandwidth(rendition, shortest, self.timeline.fps),
+                bandwidth=declared_iframe_bandwidth(rendition, shortest, self.timeline.fps, container),
                 codecs=codecs[rendition.name].split(",")[0],
                 width=rendition.width,
                 height=rendition.height,
-                uri=iframe_prefix + iframe_playlist_uri(rendition),
+                uri=iframe_playlist_uri(rendition),
             )
             for rendition in self.renditions
         )

@@ -21,6 +21,10 @@ from fractions import Fraction
 IFRAME_TS_OVERHEAD = Fraction(104, 100)
 """An I-frame segment is one keyframe in MPEG-TS: 188-byte packets carrying 184 payload bytes, plus its
 PES header and the PAT and PMT."""
+IFRAME_FMP4_BYTES = 160
+"""An I-frame segment is one keyframe in fMP4: `styp` 20, `moof` 100 (`mfhd`, one `traf` with `tfhd`,
+`tfdt` and a one-sample `trun`), the `mdat` header 8, and 4-byte NAL lengths where Annex B has 3- or
+4-byte start codes; whatever the keyframe's size (`segmenter.cmaf.iframe_fragment`)."""
 
 START_RENDITION = "720p"
 """Listed first in the multivariant playlist: the variant players start with before they measure anything."""
@@ -110,8 +114,13 @@ VBV_INITIAL_FILL = Fraction(9, 10)
 """x264's default vbv-init: a fresh encoder starts with its buffer 90 % full, all of which its IDR may use."""
 
 
-def declared_iframe_bandwidth(rendition: Rendition, shortest_interval: Fraction, fps: int) -> int:
-    """BANDWIDTH of the I-frame stream: no keyframe can exceed the initial VBV fill plus one frame's share
-    of the rate, and the shortest interval between keyframes makes that the highest rate."""
+def declared_iframe_bandwidth(rendition: Rendition, shortest_interval: Fraction, fps: int, container: str = "ts") -> int:
+    """BANDWIDTH of the I-frame stream in `container` ("ts" or "fmp4"): no keyframe can exceed the initial
+    VBV fill plus one frame's share of the rate, and the shortest interval between keyframes makes that
+    the highest rate. MPEG-TS packetising costs a share of the keyframe, fMP4 boxes a fixed few bytes."""
     keyframe_bits = VBV_INITIAL_FILL * rendition.video_bufsize + Fraction(rendition.video_bitrate, fps)
-    return math.ceil(keyframe_bits * IFRAME_TS_OVERHEAD / shortest_interval)
+    if container == "fmp4":
+        resource_bits = keyframe_bits + 8 * IFRAME_FMP4_BYTES
+    else:
+        resource_bits = keyframe_bits * IFRAME_TS_OVERHEAD
+    return math.ceil(resource_bits / shortest_interval)

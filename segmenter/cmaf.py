@@ -237,8 +237,9 @@ def trex_box(track_id: int, duration: int, flags: int) -> bytes:
     return full_box(b"trex", 0, 0, struct.pack(">IIIII", track_id, 1, duration, 0, flags))
 
 
-def build_init_segment(rendition: Rendition) -> bytes:
-    """`ftyp` + `moov` for the rendition (uncached: see `init_segment`)."""
+def build_init_segment(rendition: Rendition, *, audio: bool = True) -> bytes:
+    """`ftyp` + `moov` for the rendition (uncached: see `init_segment`); without `audio`, the video
+    track alone, its `trak` and `trex` byte for byte the ones of the full init (`iframe_init_segment`)."""
     video = trak_box(
         VIDEO_TRACK_ID,
         VIDEO_TIMESCALE,
@@ -248,20 +249,32 @@ def build_init_segment(rendition: Rendition) -> bytes:
         width=rendition.width,
         height=rendition.height,
     )
-    audio = trak_box(AUDIO_TRACK_ID, AUDIO_TIMESCALE, b"soun", full_box(b"smhd", 0, 0, bytes(4)), mp4a_sample_entry())
-    mvex = box(
-        b"mvex",
-        trex_box(VIDEO_TRACK_ID, VIDEO_FRAME_TICKS, NON_SYNC_SAMPLE_FLAGS),
-        trex_box(AUDIO_TRACK_ID, AAC_FRAME_SIZE, SYNC_SAMPLE_FLAGS),
-    )
+    tracks, trexes = [video], [trex_box(VIDEO_TRACK_ID, VIDEO_FRAME_TICKS, NON_SYNC_SAMPLE_FLAGS)]
+    if audio:
+        tracks.append(
+            trak_box(AUDIO_TRACK_ID, AUDIO_TIMESCALE, b"soun", full_box(b"smhd", 0, 0, bytes(4)), mp4a_sample_entry())
+        )
+        trexes.append(trex_box(AUDIO_TRACK_ID, AAC_FRAME_SIZE, SYNC_SAMPLE_FLAGS))
     ftyp = box(b"ftyp", FILE_BRANDS[0], struct.pack(">I", 0), *FILE_BRANDS)
-    return ftyp + box(b"moov", mvhd_box(), video, audio, mvex)
+    return ftyp + box(b"moov", mvhd_box(), *tracks, box(b"mvex", *trexes))
 
 
 @functools.cache
 def init_segment(rendition: Rendition) -> bytes:
     """The `EXT-X-MAP` of every fMP4 media playlist of `rendition`: identical bytes every time."""
     return build_init_segment(rendition)
+
+
+@functools.cache
+def iframe_init_segment(rendition: Rendition) -> bytes:
+    """The `EXT-X-MAP` of the rendition's fMP4 I-frame playlists: the video track alone.
+
+    I-frame resources carry no audio, and their stream's CODECS names only the video codec; an init
+    that also declared the AAC track would announce a stream no I-frame resource feeds. The video
+    `trak` (track ID, `avcC`) is the media init's, so the keyframes decode exactly as in the media
+    segments, and a player holding either init reads the other's samples the same way.
+    """
+    return build_init_segment(rendition, audio=False)
 
 
 # --- media segment ----------------------------------------------------------
@@ -345,3 +358,23 @@ def segment_fragment(spec: SegmentSpec, access_units: Sequence[bytes], aac_frame
     )
     audio = TrackRun(AUDIO_TRACK_ID, spec.audio_first_frame * AAC_FRAME_SIZE, AAC_FRAME_SIZE, aac_frames)
     return media_segment(spec.index + 1, [video, audio])
+
+
+def iframe_fragment(spec: SegmentSpec, access_unit: bytes) -> bytes:
+    """The I-frame resource of `spec` in fMP4: `styp` + `moof` + `mdat` holding the segment's opening
+    IDR (Annex B in) as the one sample of the video track (Apple HLS authoring 6.10: the keyframe
+    comes with its own `moof`).
+
+    Its `tfdt` is the segment's start and the sample lasts the whole segment, until the next
+    keyframe, as the I-frame playlist's EXTINF says: read one after another, the I-frame
+    resources form a timeline without gaps (Apple 7.3), which ffmpeg and players that open an
+    I-frame playlist as a plain media playlist rely on.
+    """
+    frame_ticks, remainder = divmod(VIDEO_TIMESCALE, spec.fps)
+    if remainder:
+        raise CmafError(f"{spec.fps} fps is not a whole number of {VIDEO_TIMESCALE} Hz ticks")
+    sample, idr = avcc_sample(access_unit, rendition_parameter_sets(spec.rendition))
+    if not idr:
+        raise CmafError(f"segment {spec.index}: the I-frame is not an IDR picture")
+    video = TrackRun(VIDEO_TRACK_ID, spec.start_frame * frame_ticks, spec.frames * frame_ticks, [sample], [True])
+    return media_segment(spec.index + 1, [video])

@@ -24,7 +24,7 @@ from playlists.plan import DEFAULT_LANGUAGE, LANGUAGES, Language, Plan, canonica
 from playlists.presentation import TS, Presentation, build_presentation
 from playlists.renditions import Rendition
 from segmenter.captions import exercise_name
-from segmenter.cmaf import init_segment
+from segmenter.cmaf import iframe_init_segment, init_segment
 from segmenter.codecs import codecs_attribute
 from segmenter.engine import EngineClosed, EngineOverloaded, RenderEngine, RenderTimedOut
 from segmenter.engine import RenderFailed as EngineRenderFailed
@@ -241,15 +241,21 @@ class StreamingService:
         presentation = await self.presentation(identifier)
         return await asyncio.to_thread(init_segment, self.rendition(presentation, rendition_name))
 
-    async def iframe_playlist(self, identifier: str, rendition_name: str) -> str:
+    async def iframe_init_segment(self, identifier: str, rendition_name: str) -> bytes:
+        """The video-only init of a rendition's fMP4 I-frame playlists (the same for every plan)."""
+        presentation = await self.presentation(identifier)
+        return await asyncio.to_thread(iframe_init_segment, self.rendition(presentation, rendition_name))
+
+    async def iframe_playlist(self, identifier: str, rendition_name: str, container: str = TS) -> str:
         presentation = await self.presentation(identifier)
         self.rendition(presentation, rendition_name)
-        return presentation.iframe_playlist().render()
+        return presentation.iframe_playlist(container).render()
 
-    async def iframe(self, identifier: str, rendition_name: str, index: int) -> tuple[bytes, str]:
-        """Segment `index`'s keyframe alone (trick play)."""
+    async def iframe(self, identifier: str, rendition_name: str, index: int, container: str = TS) -> tuple[bytes, str]:
+        """Segment `index`'s keyframe alone (trick play), in `container`: the builder's container is part
+        of every spec, so a TS and an fMP4 keyframe of one segment never share a cache key."""
         presentation = await self.presentation(identifier)
-        builder = self.spec_builder(presentation, self.rendition(presentation, rendition_name))
+        builder = self.spec_builder(presentation, self.rendition(presentation, rendition_name), container)
         with engine_answers():
             return await self.engine.iframe(builder, index)
 

@@ -293,6 +293,15 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("get", "/hls/{plan_id}/fmp4/{rendition}/{index}.m4s"): ranged(
         stream("fMP4 media segment", "video/mp4", [PLAN_ID, RENDITION, INDEX])
     ),
+    ("get", "/hls/{plan_id}/fmp4/{rendition}/iframes.m3u8"): stream(
+        "fMP4 I-frame playlist", PLAYLIST, [PLAN_ID, RENDITION]
+    ),
+    ("get", "/hls/{plan_id}/fmp4/{rendition}/iframe/init.mp4"): stream(
+        "fMP4 I-frame init segment (video only)", "video/mp4", [PLAN_ID, RENDITION]
+    ),
+    ("get", "/hls/{plan_id}/fmp4/{rendition}/iframe/{index}.m4s"): ranged(
+        stream("a segment's keyframe alone, fMP4", "video/mp4", [PLAN_ID, RENDITION, INDEX])
+    ),
     ("get", "/hls/{plan_id}/{rendition}/index.m3u8"): stream("MPEG-TS media playlist", PLAYLIST, [PLAN_ID, RENDITION]),
     ("get", "/hls/{plan_id}/{rendition}/{index}.ts"): ranged(
         stream("MPEG-TS media segment", "video/mp2t", [PLAN_ID, RENDITION, INDEX])

@@ -11,6 +11,8 @@ GET  /hls/{plan_id}/{rendition}/iframes.m3u8  I-frame playlist (trick play)
 GET  /hls/{plan_id}/fmp4/master.m3u8          the same presentation as fMP4/CMAF: master, then
 GET  /hls/{plan_id}/fmp4/{rendition}/index.m3u8, init.mp4 (EXT-X-MAP), {index}.m4s
 GET  /hls/{plan_id}/{rendition}/iframe/{index}.ts  segment `index`'s keyframe alone
+GET  /hls/{plan_id}/fmp4/{rendition}/iframes.m3u8, iframe/init.mp4 (EXT-X-MAP), iframe/{index}.m4s
+                                              the same trick play in fMP4
 
 The catalogue's routes are in `server.routes.catalogue`, workouts in `server.routes.workouts`.
 """
@@ -163,11 +165,28 @@ async def iframe_playlist(request: Request) -> Response:
 
 
 async def iframe(request: Request) -> Response:
-    streaming = service(request)
-    data, key = await streaming.iframe(
-        checked_plan_id(request), request.path_params["rendition"], request.path_params["index"]
+    return await serve_iframe(request, TS)
+
+
+async def fmp4_iframe(request: Request) -> Response:
+    return await serve_iframe(request, FMP4)
+
+
+async def serve_iframe(request: Request, container: str) -> Response:
+    data, key = await service(request).iframe(
+        checked_plan_id(request), request.path_params["rendition"], request.path_params["index"], container
     )
-    return segment_response(request, data, key)
+    return segment_response(request, data, key, MP4_SEGMENT_MIME if container == FMP4 else TS_SEGMENT_MIME)
+
+
+async def fmp4_iframe_playlist(request: Request) -> Response:
+    text = await service(request).iframe_playlist(checked_plan_id(request), request.path_params["rendition"], FMP4)
+    return playlist_response(request, text)
+
+
+async def fmp4_iframe_init(request: Request) -> Response:
+    data = await service(request).iframe_init_segment(checked_plan_id(request), request.path_params["rendition"])
+    return segment_response(request, data, hashlib.sha256(data).hexdigest(), MP4_SEGMENT_MIME)
 
 
 async def media_segment(request: Request) -> Response:
@@ -227,6 +246,9 @@ ROUTES = [
     Route("/hls/{plan_id}/fmp4/{rendition}/index.m3u8", fmp4_media_playlist, methods=["GET"]),
     Route("/hls/{plan_id}/fmp4/{rendition}/init.mp4", fmp4_init, methods=["GET"]),
     Route("/hls/{plan_id}/fmp4/{rendition}/{index:int}.m4s", fmp4_media_segment, methods=["GET"]),
+    Route("/hls/{plan_id}/fmp4/{rendition}/iframes.m3u8", fmp4_iframe_playlist, methods=["GET"]),
+    Route("/hls/{plan_id}/fmp4/{rendition}/iframe/init.mp4", fmp4_iframe_init, methods=["GET"]),
+    Route("/hls/{plan_id}/fmp4/{rendition}/iframe/{index:int}.m4s", fmp4_iframe, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/index.m3u8", media_playlist, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/{index:int}.ts", media_segment, methods=["GET"]),
     Route("/hls/{plan_id}/{rendition}/iframes.m3u8", iframe_playlist, methods=["GET"]),

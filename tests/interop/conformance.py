@@ -17,6 +17,9 @@ Rule -> function:
   8 I-frame playlists ...... rule_08_iframe_playlists    17 stereo AAC-LC, spans .... rule_17_audio_format_and_span
   9 serving ................ rule_09_serving             18 gapless boundaries ...... rule_18_gapless (audio_continuity.py)
 
+Then every item of Apple's HLS Authoring Specification that rules 1-18 do not already judge
+(tests/interop/apple_authoring.py), each as a rule named 'Apple <item>' (docs/interop.md lists them).
+
 Rule 9 reports the fetch-time part under its own scope ("<rendition>/fetch-time") so a caller can tell a
 slow machine from a serving defect; see NOT_CHECKED_AUTOMATICALLY for what no code here can judge.
 """
@@ -34,6 +37,7 @@ from itertools import pairwise
 import httpx
 import numpy as np
 
+from tests.interop.apple_authoring import APPLE_ITEMS, Finding, check_apple_items
 from tests.interop.audio_continuity import boundary_discontinuities, boundary_errors_against_reference
 from tests.interop.fetching import Fetched, Fetcher
 from tests.interop.presentation import PlaylistFetch, Presentation, Rendition, fetch_presentation
@@ -78,6 +82,12 @@ RULE_TITLES = {
     18: "Gapless audio boundaries",
 }
 
+APPLE_PREFIX = "Apple "
+APPLE_TITLES = {f"{APPLE_PREFIX}{item}": title for item, title in APPLE_ITEMS.items()}
+"""Items of Apple's HLS Authoring Specification that rules 1-18 do not judge (tests/interop/apple_authoring.py),
+each reported as a rule of its own: 'Apple 1.3', ..."""
+ALL_TITLES: dict[int | str, str] = {**RULE_TITLES, **APPLE_TITLES}
+
 NOT_CHECKED_AUTOMATICALLY = {
     9: "Whether rendering is 'fast enough' depends on the machine and its load: the checker measures each "
     "segment's fetch time against its EXTINF once (scope '<rendition>/fetch-time'), which is a number, not a "
@@ -112,8 +122,8 @@ FETCH_TIME_SCOPE = "fetch-time"
 
 @dataclass(frozen=True)
 class RuleResult:
-    rule: int
-    """Item number in hls-interop.md (1..18)."""
+    rule: int | str
+    """Item number in hls-interop.md (1..18), or 'Apple n.n' for an item of Apple's authoring spec."""
     title: str
     scope: str
     """'master', '720p', '720p/iframes', ..."""
@@ -132,6 +142,16 @@ def result(rule: int, scope: str, problems: list[str], measured: str) -> RuleRes
 
 def not_applicable(rule: int, scope: str, why: str) -> RuleResult:
     return RuleResult(rule, RULE_TITLES[rule], scope, None, why)
+
+
+def apple_result(finding: Finding) -> RuleResult:
+    rule = f"{APPLE_PREFIX}{finding.item}"
+    if finding.problems is None:
+        return RuleResult(rule, APPLE_TITLES[rule], finding.scope, None, finding.measured)
+    detail = finding.measured if not finding.problems else "; ".join(finding.problems[:6])
+    if finding.problems and finding.measured:
+        detail += f" [{finding.measured}]"
+    return RuleResult(rule, APPLE_TITLES[rule], finding.scope, not finding.problems, detail)
 
 
 def unavailable(rule: int, scope: str, rendition: Rendition) -> RuleResult | None:
@@ -452,6 +472,9 @@ def rule_09_serving(presentation: Presentation) -> list[RuleResult]:
         resources = [(s.uri, s.fetched) for s in rendition.segments] + [(e.uri, e.fetched) for e in rendition.iframe_entries]
         if rendition.media.parsed is not None:
             resources += [(m.uri, f) for m in rendition.media.parsed.segment_map[:1] for f in rendition.init_fetches]
+        if rendition.iframes is not None and rendition.iframes.parsed is not None:
+            maps = rendition.iframes.parsed.segment_map[:1]
+            resources += [(m.uri, f) for m in maps for f in rendition.iframe_init_fetches]
         for uri, fetched in resources:
             extension = _extension(uri)
             if extension not in SEGMENT_TYPES:
@@ -764,7 +787,7 @@ def check_presentation(
             client.close()
     if not presentation.master.first.ok or not presentation.renditions:
         reason = f"no multivariant playlist with variants: {presentation.master.first.describe()}"
-        return [RuleResult(rule, title, "master", False, reason) for rule, title in RULE_TITLES.items()]
+        return [RuleResult(rule, title, "master", False, reason) for rule, title in ALL_TITLES.items()]
     rules: list[Callable[[Presentation], list[RuleResult]]] = [
         rule_01_target_duration,
         rule_02_extinf_is_the_truth,
@@ -785,7 +808,8 @@ def check_presentation(
         rule_17_audio_format_and_span,
     ]
     results = [r for rule in rules for r in rule(presentation)]
-    return results + rule_18_gapless(presentation, reference_audio)
+    results += rule_18_gapless(presentation, reference_audio)
+    return results + [apple_result(finding) for finding in check_apple_items(presentation)]
 
 
 # --- reporting --------------------------------------------------------------------
@@ -800,12 +824,13 @@ def verdict(results: Iterable[RuleResult]) -> str:
 
 
 def format_table(results_by_target: Mapping[str, list[RuleResult]]) -> str:
-    """Markdown table: one row per rule (number and title), one column per target."""
+    """Markdown table: one row per rule (number and title), then per Apple item, one column per target."""
     targets = list(results_by_target)
     lines = ["| rule | " + " | ".join(targets) + " |", "|---|" + "---|" * len(targets)]
-    for rule, title in RULE_TITLES.items():
+    for rule, title in ALL_TITLES.items():
         cells = [verdict(r for r in results_by_target[t] if r.rule == rule) for t in targets]
-        lines.append(f"| {rule}. {title} | " + " | ".join(cells) + " |")
+        label = f"{rule}." if isinstance(rule, int) else f"{rule}:"
+        lines.append(f"| {label} {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

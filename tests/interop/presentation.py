@@ -1,7 +1,7 @@
 """Fetch a whole HLS presentation over HTTP like a player, once, and keep every fact the rules need.
 
 Multivariant playlist -> each variant's media playlist (+ init for fMP4) -> every media segment, and each
-I-frame playlist -> every I-frame resource. Playlists and init segments are fetched twice (once accepting
+I-frame playlist (+ its own init for fMP4) -> every I-frame resource. Playlists and init segments are fetched twice (once accepting
 gzip, once not) so rule 3 and 16 can compare the bytes; everything else exactly once. Segments are probed
 as soon as they arrive; nothing is decoded twice.
 """
@@ -85,6 +85,8 @@ class Rendition:
     iframe_stream_inf: str | None = None
     iframes: PlaylistFetch | None = None
     iframe_entries: list[IFrameEntry] = field(default_factory=list)
+    iframe_init_fetches: list[Fetched] = field(default_factory=list)
+    """The I-frame playlist's own EXT-X-MAP (fMP4), fetched twice like the media init."""
     first_picture: DecodedPicture | None = None
     """Segment 0's first picture, decoded (RESOLUTION is checked against a real decode)."""
 
@@ -95,6 +97,11 @@ class Rendition:
     @property
     def init(self) -> bytes:
         return self.init_fetches[0].body if self.init_fetches and self.init_fetches[0].ok else b""
+
+    @property
+    def iframe_init(self) -> bytes:
+        fetches = self.iframe_init_fetches
+        return fetches[0].body if fetches and fetches[0].ok else b""
 
     @property
     def complete(self) -> bool:
@@ -159,6 +166,9 @@ def _fetch_iframes(fetcher: Fetcher, rendition: Rendition, master_url: str) -> N
     rendition.iframes = fetch_playlist(fetcher, urljoin(master_url, uri))
     if rendition.iframes.parsed is None:
         return
+    if rendition.iframes.parsed.segment_map:  # fMP4 keyframes decode after the I-frame playlist's own init
+        init_url = urljoin(rendition.iframes.url, rendition.iframes.parsed.segment_map[0].uri)
+        rendition.iframe_init_fetches = [fetcher.get(init_url), fetcher.get(init_url)]
     for segment in rendition.iframes.parsed.segments:
         url = urljoin(rendition.iframes.url, segment.uri)
         fetched = fetcher.get(url)
@@ -167,8 +177,9 @@ def _fetch_iframes(fetcher: Fetcher, rendition: Rendition, master_url: str) -> N
             entry.problem = fetched.describe()
         else:
             container = FMP4 if segment.uri.endswith((".m4s", ".mp4")) else TS
+            init = (rendition.iframe_init or rendition.init) if container == FMP4 else b""
             try:
-                entry.pictures = decode_pictures(fetched.body, container, rendition.init if container == FMP4 else b"")
+                entry.pictures = decode_pictures(fetched.body, container, init)
             except ProbeError as error:
                 entry.problem = f"{url}: {error}"
         rendition.iframe_entries.append(entry)

@@ -155,7 +155,7 @@ def markdown_report(runs: Sequence[PlanRun], total_seconds: float) -> str:
             f"{'all pass' if not problems else f'{len(problems)} failures'}."
         ),
         "### Plans\n\n" + plans_table(runs),
-        "### Conformance (rules of shared/hls-interop.md, every rendition)\n\n" + conformance_table(runs),
+        "### Conformance (rules of shared/hls-interop.md and items of Apple's HLS Authoring Specification, every rendition)\n\n" + conformance_table(runs),
         "### Clients\n\n" + clients_table(runs),
     ]
     if problems:

@@ -24,9 +24,10 @@ from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.audio import synthesize
 from segmenter.music import music_samples
 from segmenter.spec import MusicRef
+from tests.interop.apple_authoring import lowest_level
 from tests.interop.conformance import (
+    ALL_TITLES,
     FETCH_TIME_SCOPE,
-    GZIP_WORTHWHILE_BYTES,
     RULE_TITLES,
     RuleResult,
     check_presentation,
@@ -93,9 +94,9 @@ def live_results(request, created, reference_audio) -> tuple[str, list[RuleResul
 
 def test_the_live_presentation_passes_every_rule_on_every_rendition(live_results):
     container, results = live_results
-    assert {r.rule for r in results} == set(RULE_TITLES)
+    assert {r.rule for r in results} == set(ALL_TITLES)
     not_applicable = {r.rule for r in results if r.ok is None}
-    assert not_applicable == ({16} if container == "ts" else {14, 15})
+    assert not_applicable == ({16, "Apple 1.10", "Apple 6.10"} if container == "ts" else {14, 15})
     unexpected = hard_failures(results)
     assert not unexpected, format_failures({container: unexpected})
     gapless = [r for r in results if r.rule == 18]
@@ -139,8 +140,11 @@ def keep_two_variants(url: str, body: bytes) -> bytes:
     return "".join(line for line in out if line is not None).encode()
 
 
-def serve(snapshot: dict[str, Fetched], tamper: Tamper | None = None) -> httpx.Client:
-    """A client whose answers come from the snapshot, through `tamper`, gzipped as the server would."""
+def serve(
+    snapshot: dict[str, Fetched], tamper: Tamper | None = None, gzip_unless: Callable[[str], bool] | None = None
+) -> httpx.Client:
+    """A client whose answers come from the snapshot, through `tamper`, every playlist gzipped as the server
+    does (except those `gzip_unless` picks)."""
     asked: dict[str, int] = {}
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -154,7 +158,7 @@ def serve(snapshot: dict[str, Fetched], tamper: Tamper | None = None) -> httpx.C
         asked[url] = asked.get(url, 0) + 1
         headers = {"content-type": original.content_type}
         if "gzip" in request.headers.get("accept-encoding", "") and original.content_type.endswith("mpegurl"):
-            if len(body) >= GZIP_WORTHWHILE_BYTES:
+            if not (gzip_unless is not None and gzip_unless(url)):
                 body, headers["content-encoding"] = gzip.compress(body), "gzip"
         return httpx.Response(200, headers=headers, content=body)
 
@@ -167,9 +171,23 @@ def baseline(snapshot, created) -> list[RuleResult]:
         return check_presentation(created["playlist_url"], client=client)
 
 
-def check_tampered(snapshot, created, tamper: Tamper) -> list[RuleResult]:
-    with serve(snapshot, tamper) as client:
-        return check_presentation(created["playlist_url"], client=client)
+def check_tampered(snapshot, created, tamper: Tamper | None, url_key: str = "playlist_url", **serving) -> list[RuleResult]:
+    with serve(snapshot, tamper, **serving) as client:
+        return check_presentation(created[url_key], client=client)
+
+
+@pytest.fixture(scope="module")
+def both_snapshots(snapshot, created) -> dict[str, Fetched]:
+    """The TS snapshot and every resource of the fMP4 presentation, by URL."""
+    with httpx.Client(timeout=120) as client:
+        fetcher = Fetcher(client)
+        fetch_presentation(fetcher, created["fmp4_playlist_url"])
+    return {**snapshot, **{f.url: f for f in fetcher.log if f.ok}}
+
+
+@pytest.fixture(scope="module")
+def fmp4_baseline(both_snapshots, created) -> list[RuleResult]:
+    return check_tampered(both_snapshots, created, None, "fmp4_playlist_url")
 
 
 def assert_only_rule_fails(baseline: list[RuleResult], tampered: list[RuleResult], rule: int, words: str) -> None:
@@ -274,6 +292,55 @@ def test_a_missing_iframe_stream_fails_only_iframe_playlists(snapshot, created, 
     assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), 8, "no EXT-X-I-FRAME-STREAM-INF")
 
 
+# --- Apple's authoring items (tests/interop/apple_authoring.py) -----------------------
+
+
+def test_fmp4_variants_with_mpeg_ts_iframe_playlists_fail_only_apple_6_10(both_snapshots, created, fmp4_baseline):
+    """The layout the server had before: the fMP4 multivariant listing the MPEG-TS I-frame playlists."""
+
+    def tamper(url, body, _):
+        if not url.endswith("/fmp4/master.m3u8"):
+            return body
+        return re.sub(rb'URI="(\w+)/iframes', rb'URI="../\1/iframes', body)
+
+    tampered = check_tampered(both_snapshots, created, tamper, "fmp4_playlist_url")
+    assert_only_rule_fails(fmp4_baseline, tampered, "Apple 6.10", "I-frame entries are not fMP4")
+
+
+def test_an_iframe_stream_whose_codecs_is_not_its_sps_fails_only_apple_9_3(snapshot, created, baseline):
+    def tamper(url, body, _):
+        if not url.endswith("master.m3u8"):
+            return body
+        return re.sub(rb'(#EXT-X-I-FRAME-STREAM-INF:[^\n]*CODECS=")avc1\.\w+(",[^\n]*URI="360p/)', rb"\1avc1.640028\2", body)
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), "Apple 9.3", "but the I-frames' SPS says")
+
+
+def test_an_iframe_playlist_outlasting_its_media_fails_only_apple_8_7(snapshot, created, baseline):
+    def tamper(url, body, _):
+        if not url.endswith("/360p/iframes.m3u8"):
+            return body
+        text = body.decode()
+        last = list(re.finditer(r"#EXTINF:([0-9.]+),", text))[-1]
+        return (text[: last.start()] + f"#EXTINF:{float(last.group(1)) + 0.2:.6f}," + text[last.end() :]).encode()
+
+    assert_only_rule_fails(baseline, check_tampered(snapshot, created, tamper), "Apple 8.7", "360p/iframes spans")
+
+
+def test_a_short_playlist_served_without_gzip_fails_only_apple_10_1(snapshot, created, baseline):
+    tampered = check_tampered(snapshot, created, None, gzip_unless=lambda url: url.endswith("/360p/iframes.m3u8"))
+    assert_only_rule_fails(baseline, tampered, "Apple 10.1", "served uncompressed")
+
+
+def test_lowest_level_follows_h264_table_a1_for_every_rung_and_a_cellular_baseline():
+    assert [lowest_level(w, h, Fraction(30), rate, 66) for w, h, rate in [
+        (1280, 720, 3_300_000), (640, 360, 1_000_000), (960, 540, 1_900_000), (1920, 1080, 5_800_000),
+        (416, 234, 190_000),
+    ]] == [31, 30, 31, 40, 13]
+    assert lowest_level(1920, 1080, Fraction(60), 8_000_000, 100) == 42  # 489,600 macroblocks/s
+    assert lowest_level(416, 234, Fraction(30), 1_000_000, 66) == 20  # the bit rate, not the picture, decides
+
+
 # --- reporting ----------------------------------------------------------------------
 
 
@@ -289,7 +356,8 @@ def test_format_table_has_a_row_per_rule_and_fails_a_cell_when_any_scope_fails()
     lines = table.strip().splitlines()
     assert lines[0] == "| rule | plan-a/ts | plan-b/ts |"
     assert lines[1] == "|---|---|---|"
-    assert len(lines) == 2 + len(RULE_TITLES)
+    assert len(lines) == 2 + len(ALL_TITLES)
+    assert lines[2 + len(RULE_TITLES)] == "| Apple 1.3: H.264 at most High profile, level 5.2 | n/a | n/a |"
     assert lines[2 + 14] == "| 15. Continuity counters (TS) | FAIL | pass |"
     assert lines[2 + 15] == "| 16. fMP4 init, tfdt, no elst | n/a | n/a |"
     assert lines[2] == "| 1. Target duration | pass | pass |"

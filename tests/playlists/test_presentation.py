@@ -122,3 +122,35 @@ def test_the_cellular_baseline_declares_at_most_192_kbits_in_both_containers_wit
             baseline = next(v for v in variants if v.uri == f"{CELLULAR_BASELINE.name}/index.m3u8")
             assert baseline.stream_info.bandwidth <= CELLULAR_BASELINE_LIMIT
             assert min(v.stream_info.bandwidth for v in variants) == baseline.stream_info.bandwidth
+
+
+def test_each_container_lists_iframe_playlists_of_its_own_beside_its_media_playlists():
+    presentation = build_presentation(PLAN, DEFAULT_RENDITIONS)
+    for container in ("ts", "fmp4"):
+        streams = m3u8.loads(presentation.multivariant_playlist(CODECS, container).render()).iframe_playlists
+        assert [s.uri for s in streams] == [f"{r.name}/iframes.m3u8" for r in DEFAULT_RENDITIONS]
+
+
+def test_the_fmp4_iframe_playlist_names_its_init_and_declares_version_5():
+    presentation = build_presentation(PLAN, DEFAULT_RENDITIONS)
+    text = presentation.iframe_playlist("fmp4").render()
+    playlist = m3u8.loads(text)
+    assert playlist.version == 5 and playlist.is_i_frames_only and playlist.is_endlist
+    assert [m.uri for m in playlist.segment_map] == ["iframe/init.mp4"]
+    assert [s.uri for s in playlist.segments] == [f"iframe/{s.index}.m4s" for s in presentation.segments]
+    ts = m3u8.loads(presentation.iframe_playlist().render())
+    assert ts.version == 4 and not ts.segment_map
+    assert [s.uri for s in ts.segments] == [f"iframe/{s.index}.ts" for s in presentation.segments]
+    assert [s.duration for s in ts.segments] == [s.duration for s in playlist.segments]
+
+
+def test_fmp4_iframe_streams_declare_less_than_ts_ones_by_their_packaging_alone():
+    presentation = build_presentation(PLAN, DEFAULT_RENDITIONS)
+    ts, fmp4 = (
+        m3u8.loads(presentation.multivariant_playlist(CODECS, c).render()).iframe_playlists for c in ("ts", "fmp4")
+    )
+    shortest = min(s.duration for s in presentation.segments)
+    for ts_stream, fmp4_stream, rendition in zip(ts, fmp4, DEFAULT_RENDITIONS, strict=True):
+        ts_rate, fmp4_rate = ts_stream.iframe_stream_info.bandwidth, fmp4_stream.iframe_stream_info.bandwidth
+        assert fmp4_rate < ts_rate < fmp4_rate * 1.05
+        assert fmp4_rate * shortest > rendition.video_bufsize * 0.9  # a keyframe may fill the VBV buffer

@@ -219,6 +219,16 @@ def test_long_playlists_are_gzipped_for_clients_that_accept_it(client):
     assert gzip.decompress(gzip.compress(plain.content)) == response.content
 
 
+def test_short_playlists_are_gzipped_too_as_apple_10_1_requires(client, created):
+    for path in ("720p/iframes.m3u8", "fmp4/360p/iframes.m3u8"):
+        zipped = client.get(f"/hls/{created['id']}/{path}", headers={"accept-encoding": "gzip"})
+        plain = client.get(f"/hls/{created['id']}/{path}", headers={"accept-encoding": "identity"})
+        assert len(plain.content) < 1024  # one TCP segment: short, and still gzipped
+        assert zipped.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+        assert zipped.content == plain.content  # httpx undoes the gzip
+        assert zipped.headers["etag"] != plain.headers["etag"]
+
+
 def test_segments_are_mpeg_ts_with_cors_for_any_origin(client, created):
     response = client.get(f"/hls/{created['id']}/720p/0.ts", headers={"origin": "https://coach.example"})
     assert response.status_code == 200

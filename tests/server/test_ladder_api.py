@@ -68,7 +68,7 @@ def test_the_plan_names_both_multivariant_playlists_and_fmp4_uses_one_init_per_r
     assert plan["fmp4_playlist_url"].endswith(f"/hls/{plan['id']}/fmp4/master.m3u8")
     master = m3u8.loads(client.get(plan["fmp4_playlist_url"]).text)
     assert [p.uri for p in master.playlists] == [f"{r.name}/index.m3u8" for r in DEFAULT_RENDITIONS]
-    assert [p.uri for p in master.iframe_playlists] == [f"../{r.name}/iframes.m3u8" for r in DEFAULT_RENDITIONS]
+    assert [p.uri for p in master.iframe_playlists] == [f"{r.name}/iframes.m3u8" for r in DEFAULT_RENDITIONS]
     base = plan["fmp4_playlist_url"].rsplit("/", 1)[0] + "/720p/"
     text = client.get(base + "index.m3u8").text
     assert "#EXT-X-VERSION:6" in text and '#EXT-X-MAP:URI="init.mp4"' in text
@@ -85,3 +85,37 @@ def test_the_plan_names_both_multivariant_playlists_and_fmp4_uses_one_init_per_r
     with av.open(io.BytesIO(init.content + segment.content), format="mp4") as container:
         frames = list(container.decode(video=0))
     assert len(frames) == round(media.segments[1].duration * 30) and frames[0].key_frame
+
+
+def test_the_fmp4_iframe_playlist_decodes_as_keyframes_after_its_video_only_init(created):
+    client, plan = created
+    base = plan["fmp4_playlist_url"].rsplit("/", 1)[0] + "/360p/"
+    text = client.get(base + "iframes.m3u8").text
+    assert "#EXT-X-I-FRAMES-ONLY" in text and "#EXT-X-VERSION:5" in text
+    playlist = m3u8.loads(text)
+    assert [m.uri for m in playlist.segment_map] == ["iframe/init.mp4"]
+    init = client.get(base + "iframe/init.mp4")
+    assert init.headers["content-type"] == "video/mp4" and init.content[4:8] == b"ftyp"
+    stated = Fraction(0)
+    for entry in playlist.segments[:3]:
+        assert entry.uri.endswith(".m4s")
+        response = client.get(base + entry.uri)
+        assert response.headers["content-type"] == "video/mp4" and response.content[4:8] == b"styp"
+        with av.open(io.BytesIO(init.content + response.content), format="mp4") as container:
+            assert [s.type for s in container.streams] == ["video"]
+            frames = list(container.decode(video=0))
+        assert len(frames) == 1 and frames[0].key_frame and (frames[0].width, frames[0].height) == (640, 360)
+        assert Fraction(frames[0].pts, 90_000) == stated
+        stated += Fraction(entry.duration).limit_denominator(30)
+
+
+def test_the_ts_and_fmp4_keyframes_of_a_segment_are_different_resources(created):
+    client, plan = created
+    ts = client.get(plan["playlist_url"].rsplit("/", 1)[0] + "/720p/iframe/1.ts")
+    fmp4 = client.get(plan["fmp4_playlist_url"].rsplit("/", 1)[0] + "/720p/iframe/1.m4s")
+    assert (ts.headers["content-type"], fmp4.headers["content-type"]) == ("video/mp2t", "video/mp4")
+    assert ts.content[0] == 0x47 and fmp4.content[4:8] == b"styp"
+    assert ts.headers["etag"] != fmp4.headers["etag"]
+    base = plan["fmp4_playlist_url"].rsplit("/", 1)[0]
+    assert client.get(f"{base}/720p/iframe/999.m4s").status_code == 404
+    assert client.get(f"{base}/999p/iframe/init.mp4").status_code == 404
