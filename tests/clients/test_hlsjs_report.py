@@ -1,11 +1,11 @@
-"""How the hls.js harness reads a page report: a stall is the stream's fault only when data was missing.
+"""How the page harness reads a report: a stall is the stream's fault only when data was missing.
 
 No browser needed: these feed `_report` the JSON the page posts.
 """
 
 from __future__ import annotations
 
-from .hlsjs_client import BUFFER_STALLED_ERROR, _report
+from .browser_page import BUFFER_STALLED_ERROR, _report
 
 
 def report_of(raw: dict):

@@ -13,9 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tests.clients.browser_page import CHROMIUM, FIREFOX, PageReport
 from tests.clients.ffmpeg_client import decode_with_ffmpeg
 from tests.clients.gstreamer_client import GstReport, play_with_gstreamer
-from tests.clients.hlsjs_client import HlsJsReport, LevelSwitch, find_chromium, play_with_hlsjs
+from tests.clients.hlsjs_client import LevelSwitch, play_with_hlsjs
+from tests.clients.native_client import play_natively
+from tests.clients.shaka_client import play_with_shaka
 from tests.clients.vlc_client import CVLC, LATE_TOLERANCE, play_with_vlc
 
 from .plans import InteropPlan
@@ -50,7 +53,14 @@ MID_STREAM_START_AT = 0.4
 refetch what it had buffered ahead at 360p (started past half way, it played to the end at 360p)."""
 PLAY_MAX_HEIGHT = 720
 """hls.js's ABR is capped at 720p for the straight play, the rendition most players settle on; 1080p is
-played by the level-switch scenario."""
+played by the level-switch scenario. Shaka and hls.js in Firefox are capped alike; below the cap each
+player's ABR chooses (a low baseline rung may be where it starts). Chromium's built-in player cannot be
+capped: it chooses for itself."""
+CHROMIUM_NATIVE, FIREFOX_HLSJS, SHAKA = "Chromium built-in HLS", "hls.js in Firefox ESR", "Shaka Player (Chromium)"
+NATIVE_RATE = FIREFOX_RATE = SHAKA_RATE = 1.0
+NATIVE_PLANS = ("one-second-items", "odd-19s-6s-segments")
+FIREFOX_PLANS = ("one-second-items", "speed-0.5-music")
+SHAKA_PLANS = ("one-second-items", "odd-19s-6s-segments")
 
 
 @dataclass(frozen=True)
@@ -177,23 +187,43 @@ def vlc_plays_through(stream: Stream, container: str) -> ClientResult:
     return _result(stream, "VLC", container, started, problems, facts)
 
 
-def _hlsjs_checks(report: HlsJsReport, stream: Stream, *, from_start: bool) -> dict[str, bool]:
-    buffered = report.buffered
-    end = buffered[-1][1] if buffered else 0.0
+def _playback_checks(report: PageReport, stream: Stream) -> dict[str, bool]:
+    """What every player on a test page must show: no error of the player or of the element, `ended`, no
+    stall starved of data, the plan's duration, and few dropped frames."""
     dropped, total = report.dropped_frames or 0, report.total_frames or 0
     return {
         f"errors: {report.stream_errors[:2]}": not report.stream_errors,
+        f"media error {report.media_error}": report.media_error is None,
         f"not ended: {report.finish_reason}": report.ended,
         f"{report.stalls} stalls starved of data": report.stalls == 0,
-        f"buffered {buffered}": len(buffered) == 1 and abs(end - stream.duration) < DURATION_TOLERANCE,
-        f"buffered from {buffered[0][0] if buffered else None}": not from_start or (buffered and buffered[0][0] < 0.05),
         f"duration {report.duration}": report.duration is not None
         and abs(report.duration - stream.duration) < DURATION_TOLERANCE,
         f"dropped {dropped} of {total} frames": dropped <= MAX_DROPPED_FRAME_SHARE * max(total, 1),
     }
 
 
-def _hlsjs_facts(report: HlsJsReport) -> str:
+def _hlsjs_checks(report: PageReport, stream: Stream, *, from_start: bool) -> dict[str, bool]:
+    """hls.js keeps everything it buffered of these short plans: one range, to the end (and from 0)."""
+    buffered = report.buffered
+    end = buffered[-1][1] if buffered else 0.0
+    return _playback_checks(report, stream) | {
+        f"buffered {buffered}": len(buffered) == 1 and abs(end - stream.duration) < DURATION_TOLERANCE,
+        f"buffered from {buffered[0][0] if buffered else None}": not from_start or (buffered and buffered[0][0] < 0.05),
+    }
+
+
+def _played_through_checks(report: PageReport, stream: Stream) -> dict[str, bool]:
+    """Players whose `buffered` is their own business (the browser's built-in player, Shaka's buffer
+    management): judged on `played`, one range from the start to the end."""
+    played = report.played
+    return _playback_checks(report, stream) | {
+        f"played {played}, not 0 to {stream.duration:g} s": len(played) == 1
+        and played[0][0] < DURATION_TOLERANCE
+        and abs(played[0][1] - stream.duration) < DURATION_TOLERANCE,
+    }
+
+
+def _hlsjs_facts(report: PageReport) -> str:
     return (
         f"{report.elapsed:.1f} s, {report.video_width}x{report.video_height}, "
         f"dropped {report.dropped_frames}/{report.total_frames}, {report.decoder_stalls} decoder stalls"
@@ -248,6 +278,51 @@ def hlsjs_starts_mid_stream_and_switches_level(stream: Stream, container: str) -
     return _result(stream, "hls.js: start mid-stream, switch 360p->1080p", container, started, _problems(checks), facts)
 
 
+def _page_facts(report: PageReport) -> str:
+    """Facts of a straight play: the renditions shown, as the element saw them, say what the player chose."""
+    heights = "->".join(str(h) for h in dict.fromkeys(report.heights_shown)) or "none"
+    return f"{_hlsjs_facts(report)}, heights {heights}, {len(report.warnings)} warnings"
+
+
+def _straight_play_timeout(stream: Stream, rate: float) -> float:
+    return CLIENT_START_SECONDS + 3 * stream.duration / rate
+
+
+def chromium_native_plays_through(stream: Stream, container: str) -> ClientResult:
+    """Chromium's built-in HLS player (`video.src`, no hls.js) plays from 0 to `ended`, choosing its
+    renditions itself: judged on `played`, errors, stalls and dropped frames."""
+    started = time.monotonic()
+    report = play_natively(stream.urls[container], _straight_play_timeout(stream, NATIVE_RATE), rate=NATIVE_RATE)
+    checks = _played_through_checks(report, stream)
+    return _result(stream, CHROMIUM_NATIVE, container, started, _problems(checks), _page_facts(report))
+
+
+def firefox_hlsjs_plays_through(stream: Stream, container: str) -> ClientResult:
+    """hls.js in Firefox ESR (Firefox's MediaSource, its FFmpeg-backed decoders), ABR capped at 720p as in
+    Chromium: the hls.js criteria (one buffered range from 0 to the end) plus `played`."""
+    started = time.monotonic()
+    report = play_with_hlsjs(
+        stream.urls[container], _straight_play_timeout(stream, FIREFOX_RATE), rate=FIREFOX_RATE,
+        max_height=PLAY_MAX_HEIGHT, browser=FIREFOX,
+    )
+    checks = _hlsjs_checks(report, stream, from_start=True) | _played_through_checks(report, stream)
+    return _result(stream, FIREFOX_HLSJS, container, started, _problems(checks), _page_facts(report))
+
+
+def shaka_plays_through(stream: Stream, container: str) -> ClientResult:
+    """Shaka Player in Chromium, ABR restricted to 720p: plays from 0 to `ended` with no error, recoverable
+    or not (Shaka reports each as {severity, category, code})."""
+    started = time.monotonic()
+    report = play_with_shaka(
+        stream.urls[container], _straight_play_timeout(stream, SHAKA_RATE), rate=SHAKA_RATE,
+        max_height=PLAY_MAX_HEIGHT,
+    )
+    checks = _played_through_checks(report, stream)
+    stats = report.raw.get("shakaStats") or {}
+    facts = f"{_page_facts(report)}, Shaka: {stats.get('stallsDetected')} stalls, {stats.get('gapsJumped')} gaps jumped"
+    return _result(stream, SHAKA, container, started, _problems(checks), facts)
+
+
 Scenario = Callable[[Stream, str], ClientResult]
 
 
@@ -275,8 +350,14 @@ SCENARIOS: tuple[ScenarioSpec, ...] = (
     # container gets a straight play to `ended`; both orders would cost a minute more).
     ScenarioSpec("chromium", hlsjs_plays_and_seeks_back, (TS,)),
     ScenarioSpec("chromium", hlsjs_starts_mid_stream_and_switches_level, (FMP4,)),
+    ScenarioSpec("chromium", chromium_native_plays_through, (TS, FMP4), NATIVE_PLANS),
+    ScenarioSpec("firefox", firefox_hlsjs_plays_through, (TS, FMP4), FIREFOX_PLANS),
+    ScenarioSpec("chromium", shaka_plays_through, (TS, FMP4), SHAKA_PLANS),
 )
 
 
+BROWSERS = {browser.name: browser for browser in (CHROMIUM, FIREFOX)}
+
+
 def client_available(binary: str) -> bool:
-    return find_chromium() is not None if binary == "chromium" else shutil.which(binary) is not None
+    return BROWSERS[binary].find() is not None if binary in BROWSERS else shutil.which(binary) is not None
