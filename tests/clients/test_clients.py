@@ -104,7 +104,7 @@ def test_ffmpeg_reports_restarting_timestamps(reference_base_url: str) -> None:
 # hls.js ---------------------------------------------------------------------------
 
 
-def _hlsjs_summary(report: PageReport) -> dict[str, object]:
+def _page_summary(report: PageReport) -> dict[str, object]:
     """The parts of a report worth printing when an assertion fails."""
     keys = ("finishReason", "events", "stallEvents", "errors", "warnings", "buffered", "droppedFrames")
     return {"elapsed": report.elapsed, **{k: report.raw.get(k) for k in keys}}
@@ -114,7 +114,7 @@ def _hlsjs_summary(report: PageReport) -> dict[str, object]:
 def test_hlsjs_plays_reference_and_seek_back(reference_stream: ReferenceStream, reference_base_url: str) -> None:
     report = play_with_hlsjs(
         f"{reference_base_url}/{MULTIVARIANT_PLAYLIST}", HLSJS_TIMEOUT, seek_back_to=SEEK_BACK_TO)
-    summary = _hlsjs_summary(report)
+    summary = _page_summary(report)
     assert not report.timed_out, report.browser_log[-2000:]
     assert report.ended, summary
     assert report.stream_errors == [], summary
@@ -140,7 +140,7 @@ def test_hlsjs_starts_mid_stream_at_double_rate(reference_stream: ReferenceStrea
     """Stalls and dropped frames are not asserted: at 2x they measure the CPU, not the stream."""
     report = play_with_hlsjs(
         f"{reference_base_url}/{MEDIA_PLAYLIST}", HLSJS_TIMEOUT, start=START_AT, rate=FAST_RATE)
-    summary = _hlsjs_summary(report)
+    summary = _page_summary(report)
     assert report.ended, summary
     assert report.ended_after_seek is None
     assert report.stream_errors == [], summary
@@ -170,7 +170,7 @@ def test_hlsjs_warns_on_restarting_timestamps(reference_base_url: str) -> None:
 
 def _assert_played_reference_twice(report: PageReport, reference_stream: ReferenceStream) -> None:
     """Played 0 to the end, then again from SEEK_BACK_TO, with no error, stall or warning."""
-    summary = _hlsjs_summary(report)
+    summary = _page_summary(report)
     assert not report.timed_out, report.browser_log[-2000:]
     assert report.ended and report.ended_after_seek is True, summary
     assert report.errors == [] and report.media_error is None, summary
@@ -198,10 +198,13 @@ def test_chromium_plays_reference_natively_and_seeks_back(reference_stream: Refe
 
 
 @needs_chromium
-def test_chromium_native_player_does_not_end_a_stream_missing_a_segment(reference_base_url: str) -> None:
+def test_chromium_native_player_reports_missing_segment_as_a_media_error(reference_base_url: str) -> None:
+    """The browser's player has no error events of its own: a 404 surfaces as the element's error (seen:
+    code 4, "DEMUXER_ERROR_COULD_NOT_PARSE", before the first second had played)."""
     report = play_natively(f"{reference_base_url}/{MISSING_SEGMENT_PLAYLIST}", HLSJS_NEGATIVE_TIMEOUT)
     assert not report.timed_out  # the page posts its report even when playback hangs
-    assert not report.ended or report.media_error is not None, _hlsjs_summary(report)
+    assert not report.ended
+    assert report.media_error is not None and report.finish_reason == "media-error", _page_summary(report)
 
 
 # Shaka Player ---------------------------------------------------------------------
