@@ -10,9 +10,11 @@ import itertools
 
 import pytest
 
+from .browser_page import FIREFOX, PageReport, find_chromium
 from .ffmpeg_client import decode_with_ffmpeg, probe_streams
 from .gstreamer_client import GST_LAUNCH, play_with_gstreamer
-from .hlsjs_client import HlsJsReport, find_chromium, play_with_hlsjs
+from .hlsjs_client import play_with_hlsjs
+from .native_client import play_natively
 from .reference import (
     FPS,
     MEDIA_PLAYLIST,
@@ -26,6 +28,7 @@ from .reference import (
     have,
     ladder_playlist,
 )
+from .shaka_client import play_with_shaka
 from .vlc_client import CVLC, play_with_vlc
 
 pytestmark = pytest.mark.clients
@@ -38,6 +41,8 @@ FRAME = 1 / FPS
 FFMPEG_TIMEOUT = 60
 HLSJS_TIMEOUT = 60
 HLSJS_NEGATIVE_TIMEOUT = 20
+FIREFOX_NEGATIVE_TIMEOUT = 30
+"""Firefox takes longer to start (5-10 s on a loaded machine): the page still gets 15 s to see the 404s."""
 """The page gives up 5 s before this: long enough to play the 8 s that exist."""
 VLC_TIMEOUT = 60
 GST_TIMEOUT = 60
@@ -50,6 +55,7 @@ MIN_FAST_SPEED = 1.3
 """Measured media seconds per wall second at FAST_RATE (about 2; less if CPU-starved)."""
 
 needs_chromium = pytest.mark.skipif(find_chromium() is None, reason="chromium not installed")
+needs_firefox = pytest.mark.skipif(FIREFOX.find() is None, reason="firefox-esr not installed")
 needs_vlc = pytest.mark.skipif(not have(CVLC), reason="VLC (cvlc) not installed")
 needs_gstreamer = pytest.mark.skipif(not have(GST_LAUNCH), reason="gst-launch-1.0 not installed")
 
@@ -99,7 +105,7 @@ def test_ffmpeg_reports_restarting_timestamps(reference_base_url: str) -> None:
 # hls.js ---------------------------------------------------------------------------
 
 
-def _hlsjs_summary(report: HlsJsReport) -> dict[str, object]:
+def _page_summary(report: PageReport) -> dict[str, object]:
     """The parts of a report worth printing when an assertion fails."""
     keys = ("finishReason", "events", "stallEvents", "errors", "warnings", "buffered", "droppedFrames")
     return {"elapsed": report.elapsed, **{k: report.raw.get(k) for k in keys}}
@@ -109,7 +115,7 @@ def _hlsjs_summary(report: HlsJsReport) -> dict[str, object]:
 def test_hlsjs_plays_reference_and_seek_back(reference_stream: ReferenceStream, reference_base_url: str) -> None:
     report = play_with_hlsjs(
         f"{reference_base_url}/{MULTIVARIANT_PLAYLIST}", HLSJS_TIMEOUT, seek_back_to=SEEK_BACK_TO)
-    summary = _hlsjs_summary(report)
+    summary = _page_summary(report)
     assert not report.timed_out, report.browser_log[-2000:]
     assert report.ended, summary
     assert report.stream_errors == [], summary
@@ -135,7 +141,7 @@ def test_hlsjs_starts_mid_stream_at_double_rate(reference_stream: ReferenceStrea
     """Stalls and dropped frames are not asserted: at 2x they measure the CPU, not the stream."""
     report = play_with_hlsjs(
         f"{reference_base_url}/{MEDIA_PLAYLIST}", HLSJS_TIMEOUT, start=START_AT, rate=FAST_RATE)
-    summary = _hlsjs_summary(report)
+    summary = _page_summary(report)
     assert report.ended, summary
     assert report.ended_after_seek is None
     assert report.stream_errors == [], summary
@@ -161,6 +167,84 @@ def test_hlsjs_warns_on_restarting_timestamps(reference_base_url: str) -> None:
     """hls.js plays through restarting timestamps but its remuxer logs the overlap."""
     report = play_with_hlsjs(f"{reference_base_url}/{RESTARTING_PLAYLIST}", HLSJS_TIMEOUT)
     assert any("overlapping" in w or "overlaps" in w for w in report.warnings), report.warnings
+
+
+def _assert_played_reference_twice(report: PageReport, reference_stream: ReferenceStream) -> None:
+    """Played 0 to the end, then again from SEEK_BACK_TO, with no error, stall or warning."""
+    summary = _page_summary(report)
+    assert not report.timed_out, report.browser_log[-2000:]
+    assert report.ended and report.ended_after_seek is True, summary
+    assert report.errors == [] and report.media_error is None, summary
+    assert report.warnings == [], summary
+    assert report.stalls == 0, summary
+    assert (report.video_width, report.video_height) == (reference_stream.width, reference_stream.height)
+    assert report.duration is not None and abs(report.duration - reference_stream.duration) < 2 * FRAME
+    assert len(report.played) == 1, report.played
+    start, end = report.played[0]
+    assert start < 2 * FRAME and abs(end - report.duration) < FRAME
+    times = report.after_seek_times
+    assert times and abs(times[0] - SEEK_BACK_TO) < 0.5
+    assert times == sorted(times) and times[-1] > reference_stream.duration - 1
+
+
+# Chromium's built-in HLS player ---------------------------------------------------
+
+
+@needs_chromium
+def test_chromium_plays_reference_natively_and_seeks_back(reference_stream: ReferenceStream, reference_base_url: str) -> None:
+    report = play_natively(f"{reference_base_url}/{MULTIVARIANT_PLAYLIST}", HLSJS_TIMEOUT, seek_back_to=SEEK_BACK_TO)
+    assert report.raw.get("player") == "native" and report.raw.get("errors") == []
+    assert any(e["name"] == "canPlayType" and e["answer"] for e in report.raw["events"]), report.raw["events"]
+    _assert_played_reference_twice(report, reference_stream)
+
+
+@needs_chromium
+def test_chromium_native_player_reports_missing_segment_as_a_media_error(reference_base_url: str) -> None:
+    """The browser's player has no error events of its own: a 404 surfaces as the element's error (seen:
+    code 4, "DEMUXER_ERROR_COULD_NOT_PARSE", before the first second had played)."""
+    report = play_natively(f"{reference_base_url}/{MISSING_SEGMENT_PLAYLIST}", HLSJS_NEGATIVE_TIMEOUT)
+    assert not report.timed_out  # the page posts its report even when playback hangs
+    assert not report.ended
+    assert report.media_error is not None and report.finish_reason == "media-error", _page_summary(report)
+
+
+# Shaka Player ---------------------------------------------------------------------
+
+
+@needs_chromium
+def test_shaka_plays_reference_and_seeks_back(reference_stream: ReferenceStream, reference_base_url: str) -> None:
+    report = play_with_shaka(f"{reference_base_url}/{MULTIVARIANT_PLAYLIST}", HLSJS_TIMEOUT, seek_back_to=SEEK_BACK_TO)
+    assert report.raw.get("player") == "shaka" and report.raw.get("playerVersion"), report.raw.get("playerVersion")
+    _assert_played_reference_twice(report, reference_stream)
+    assert report.raw["shakaStats"]["stallsDetected"] == 0
+
+
+@needs_chromium
+def test_shaka_reports_missing_segment_as_an_http_error(reference_base_url: str) -> None:
+    report = play_with_shaka(f"{reference_base_url}/{MISSING_SEGMENT_PLAYLIST}", HLSJS_NEGATIVE_TIMEOUT)
+    assert not report.timed_out
+    assert not report.ended
+    assert any(e["details"] == "BAD_HTTP_STATUS" and e["httpStatus"] == 404 for e in report.errors), report.errors
+
+
+# hls.js in Firefox ESR ------------------------------------------------------------
+
+
+@needs_firefox
+def test_hlsjs_in_firefox_plays_reference_and_seeks_back(reference_stream: ReferenceStream, reference_base_url: str) -> None:
+    report = play_with_hlsjs(
+        f"{reference_base_url}/{MULTIVARIANT_PLAYLIST}", HLSJS_TIMEOUT, seek_back_to=SEEK_BACK_TO, browser=FIREFOX)
+    assert "Firefox/" in report.raw.get("userAgent", ""), report.raw.get("userAgent")
+    _assert_played_reference_twice(report, reference_stream)
+    assert len(report.buffered) == 1 and report.buffered[0][0] < FRAME, report.buffered
+
+
+@needs_firefox
+def test_hlsjs_in_firefox_reports_missing_segment(reference_base_url: str) -> None:
+    report = play_with_hlsjs(f"{reference_base_url}/{MISSING_SEGMENT_PLAYLIST}", FIREFOX_NEGATIVE_TIMEOUT, browser=FIREFOX)
+    assert not report.timed_out
+    assert not report.ended
+    assert any(e["details"] == "fragLoadError" and e["httpStatus"] == 404 for e in report.errors), report.errors
 
 
 # VLC ------------------------------------------------------------------------------

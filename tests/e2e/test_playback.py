@@ -12,7 +12,8 @@ import httpx
 import m3u8
 import pytest
 
-from tests.clients.hlsjs_client import find_chromium, play_with_hlsjs
+from tests.clients.browser_page import find_chromium
+from tests.clients.hlsjs_client import play_with_hlsjs
 
 pytestmark = [pytest.mark.clients, pytest.mark.xdist_group("live_server")]
 """Under xdist, the tests that use `live_server` share one worker, so the run starts and warms one."""

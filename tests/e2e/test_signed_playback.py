@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from server.middleware.signing import UrlSigner
+from tests.clients.browser_page import find_chromium
 from tests.clients.ffmpeg_client import decode_with_ffmpeg
-from tests.clients.hlsjs_client import find_chromium, play_with_hlsjs
+from tests.clients.hlsjs_client import play_with_hlsjs
 from tests.conftest import running_server, wait_until_warm
 
 pytestmark = pytest.mark.clients

@@ -2,8 +2,10 @@
 
 Exit codes prove little (VLC exits 0 on a failed playback): each scenario compares frame and
 sample counts, durations, buffered ranges, stalls and log lines with what the plan promises
-(see shared/hls-interop.md, "Clients, headless, on this machine"). hls.js plays in real time and
-VLC at 2x; ffmpeg and GStreamer decode as fast as they can.
+(see shared/hls-interop.md, "Clients, headless, on this machine"). hls.js (in Chromium and in Firefox
+ESR), Chromium's built-in HLS player and Shaka Player play in real time and VLC at 2x; ffmpeg and
+GStreamer decode as fast as they can. The browser players other than hls.js in Chromium run on two
+plans each (NATIVE_PLANS, FIREFOX_PLANS, SHAKA_PLANS), both containers.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tests.clients.browser_page import CHROMIUM, FIREFOX, PageReport
 from tests.clients.ffmpeg_client import decode_with_ffmpeg
 from tests.clients.gstreamer_client import GstReport, play_with_gstreamer
-from tests.clients.hlsjs_client import HlsJsReport, LevelSwitch, find_chromium, play_with_hlsjs
+from tests.clients.hlsjs_client import LevelSwitch, play_with_hlsjs
+from tests.clients.native_client import play_natively
+from tests.clients.shaka_client import play_with_shaka
 from tests.clients.vlc_client import CVLC, DECODER_ERROR_RE, LATE_TOLERANCE, play_with_vlc
 
 from .plans import InteropPlan
@@ -52,7 +57,26 @@ MID_STREAM_START_AT = 0.4
 refetch what it had buffered ahead at the start level (started past half way, it played to the end there)."""
 PLAY_MAX_HEIGHT = 720
 """hls.js's ABR is capped at 720p for the straight play, the rendition most players settle on; 1080p is
-played by the level-switch scenario."""
+played by the level-switch scenario. Shaka and hls.js in Firefox are capped alike; below the cap each
+player's ABR chooses (a low baseline rung may be where it starts). Chromium's built-in player cannot be
+capped: it chooses for itself."""
+CHROMIUM_NATIVE, FIREFOX_HLSJS, SHAKA = "Chromium built-in HLS", "hls.js in Firefox ESR", "Shaka Player (Chromium)"
+BROWSER_PLAYER_RATE = 1.0
+"""Chromium's built-in player, hls.js in Firefox and Shaka play in real time, like hls.js in Chromium. At 2x,
+on this machine with a load average of 12, they dropped up to 108 of 810 frames (13 %, the limit is 15 %)
+against at most 54 (7 %) at 1x: a faster rate would save a minute and measure the machine."""
+NATIVE_PLANS = ("one-second-items", "odd-19s-6s-segments")
+"""The browser's own player parses the playlists itself, as Safari does: a segment and a block boundary
+every second (23 segments, where it switches renditions), and EXTINF above the target duration (6.33 s
+segments under a target of 6), which a strict parser is likeliest to refuse. Each new client plays two
+plans, in both containers, to keep the suite within its budget (about 30 s a play: three minutes in all
+for each of the two interop workers)."""
+FIREFOX_PLANS = ("one-second-items", "2s-segments")
+"""Firefox's MediaSource meets hls.js's appends: the two plans with the most segments per second of media,
+where MediaSource appends and splices audio most often."""
+SHAKA_PLANS = ("one-second-items", "odd-19s-6s-segments")
+"""Shaka builds its timeline from EXTINF and its own MPEG-TS transmuxer: the most segments, and segments
+longer than the target duration."""
 
 
 @dataclass(frozen=True)
@@ -228,23 +252,43 @@ def _segments_before_switch(fetched: list[tuple[str, int]]) -> int | None:
     return next((n for n, (rendition, _) in enumerate(fetched) if rendition != first), None)
 
 
-def _hlsjs_checks(report: HlsJsReport, stream: Stream, *, from_start: bool) -> dict[str, bool]:
-    buffered = report.buffered
-    end = buffered[-1][1] if buffered else 0.0
+def _playback_checks(report: PageReport, stream: Stream) -> dict[str, bool]:
+    """What every player on a test page must show: no error of the player or of the element, `ended`, no
+    stall starved of data, the plan's duration, and few dropped frames."""
     dropped, total = report.dropped_frames or 0, report.total_frames or 0
     return {
         f"errors: {report.stream_errors[:2]}": not report.stream_errors,
+        f"media error {report.media_error}": report.media_error is None,
         f"not ended: {report.finish_reason}": report.ended,
         f"{report.stalls} stalls starved of data": report.stalls == 0,
-        f"buffered {buffered}": len(buffered) == 1 and abs(end - stream.duration) < DURATION_TOLERANCE,
-        f"buffered from {buffered[0][0] if buffered else None}": not from_start or (buffered and buffered[0][0] < 0.05),
         f"duration {report.duration}": report.duration is not None
         and abs(report.duration - stream.duration) < DURATION_TOLERANCE,
         f"dropped {dropped} of {total} frames": dropped <= MAX_DROPPED_FRAME_SHARE * max(total, 1),
     }
 
 
-def _hlsjs_facts(report: HlsJsReport) -> str:
+def _hlsjs_checks(report: PageReport, stream: Stream, *, from_start: bool) -> dict[str, bool]:
+    """hls.js keeps everything it buffered of these short plans: one range, to the end (and from 0)."""
+    buffered = report.buffered
+    end = buffered[-1][1] if buffered else 0.0
+    return _playback_checks(report, stream) | {
+        f"buffered {buffered}": len(buffered) == 1 and abs(end - stream.duration) < DURATION_TOLERANCE,
+        f"buffered from {buffered[0][0] if buffered else None}": not from_start or (buffered and buffered[0][0] < 0.05),
+    }
+
+
+def _played_through_checks(report: PageReport, stream: Stream) -> dict[str, bool]:
+    """Players whose `buffered` is their own business (the browser's built-in player, Shaka's buffer
+    management): judged on `played`, one range from the start to the end."""
+    played = report.played
+    return _playback_checks(report, stream) | {
+        f"played {played}, not 0 to {stream.duration:g} s": len(played) == 1
+        and played[0][0] < DURATION_TOLERANCE
+        and abs(played[0][1] - stream.duration) < DURATION_TOLERANCE,
+    }
+
+
+def _hlsjs_facts(report: PageReport) -> str:
     return (
         f"{report.elapsed:.1f} s, {report.video_width}x{report.video_height}, "
         f"dropped {report.dropped_frames}/{report.total_frames}, {report.decoder_stalls} decoder stalls"
@@ -299,6 +343,51 @@ def hlsjs_starts_mid_stream_and_switches_level(stream: Stream, container: str) -
     return _result(stream, f"hls.js: start mid-stream, switch {LOWEST_HEIGHT}p->{HIGHEST_HEIGHT}p", container, started, _problems(checks), facts)
 
 
+def _page_facts(report: PageReport) -> str:
+    """Facts of a straight play: the renditions shown, as the element saw them, say what the player chose."""
+    heights = "->".join(str(h) for h in dict.fromkeys(report.heights_shown)) or "none"
+    return f"{_hlsjs_facts(report)}, heights {heights}, {len(report.warnings)} warnings"
+
+
+def _straight_play_timeout(stream: Stream) -> float:
+    return CLIENT_START_SECONDS + 3 * stream.duration / BROWSER_PLAYER_RATE
+
+
+def chromium_native_plays_through(stream: Stream, container: str) -> ClientResult:
+    """Chromium's built-in HLS player (`video.src`, no hls.js) plays from 0 to `ended`, choosing its
+    renditions itself: judged on `played`, errors, stalls and dropped frames."""
+    started = time.monotonic()
+    report = play_natively(stream.urls[container], _straight_play_timeout(stream), rate=BROWSER_PLAYER_RATE)
+    checks = _played_through_checks(report, stream)
+    return _result(stream, CHROMIUM_NATIVE, container, started, _problems(checks), _page_facts(report))
+
+
+def firefox_hlsjs_plays_through(stream: Stream, container: str) -> ClientResult:
+    """hls.js in Firefox ESR (Firefox's MediaSource, its FFmpeg-backed decoders), ABR capped at 720p as in
+    Chromium: the hls.js criteria (one buffered range from 0 to the end) plus `played`."""
+    started = time.monotonic()
+    report = play_with_hlsjs(
+        stream.urls[container], _straight_play_timeout(stream), rate=BROWSER_PLAYER_RATE,
+        max_height=PLAY_MAX_HEIGHT, browser=FIREFOX,
+    )
+    checks = _hlsjs_checks(report, stream, from_start=True) | _played_through_checks(report, stream)
+    return _result(stream, FIREFOX_HLSJS, container, started, _problems(checks), _page_facts(report))
+
+
+def shaka_plays_through(stream: Stream, container: str) -> ClientResult:
+    """Shaka Player in Chromium, ABR restricted to 720p: plays from 0 to `ended` with no error, recoverable
+    or not (Shaka reports each as {severity, category, code})."""
+    started = time.monotonic()
+    report = play_with_shaka(
+        stream.urls[container], _straight_play_timeout(stream), rate=BROWSER_PLAYER_RATE,
+        max_height=PLAY_MAX_HEIGHT,
+    )
+    checks = _played_through_checks(report, stream)
+    stats = report.raw.get("shakaStats") or {}
+    facts = f"{_page_facts(report)}, Shaka: {stats.get('stallsDetected')} stalls, {stats.get('gapsJumped')} gaps jumped"
+    return _result(stream, SHAKA, container, started, _problems(checks), facts)
+
+
 Scenario = Callable[[Stream, str], ClientResult]
 
 
@@ -328,8 +417,14 @@ SCENARIOS: tuple[ScenarioSpec, ...] = (
     # container gets a straight play to `ended`; both orders would cost a minute more).
     ScenarioSpec("chromium", hlsjs_plays_and_seeks_back, (TS,)),
     ScenarioSpec("chromium", hlsjs_starts_mid_stream_and_switches_level, (FMP4,)),
+    ScenarioSpec("chromium", chromium_native_plays_through, (TS, FMP4), NATIVE_PLANS),
+    ScenarioSpec("firefox", firefox_hlsjs_plays_through, (TS, FMP4), FIREFOX_PLANS),
+    ScenarioSpec("chromium", shaka_plays_through, (TS, FMP4), SHAKA_PLANS),
 )
 
 
+BROWSERS = {browser.name: browser for browser in (CHROMIUM, FIREFOX)}
+
+
 def client_available(binary: str) -> bool:
-    return find_chromium() is not None if binary == "chromium" else shutil.which(binary) is not None
+    return BROWSERS[binary].find() is not None if binary in BROWSERS else shutil.which(binary) is not None

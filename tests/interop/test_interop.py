@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from .clients import FMP4, TS
+from .clients import FMP4, SCENARIOS, TS
 from .conformance import FETCH_TIME_SCOPE
 from .plans import PLANS
 
@@ -47,3 +47,10 @@ def test_every_client_plays_the_plan_as_promised(plan_runs, name: str) -> None:
     assert results, "no client ran"
     failed = [f"{r.client} ({r.container}): {r.detail}" for r in results if not r.ok]
     assert failed == []
+
+
+def test_every_plan_a_client_scenario_is_limited_to_is_a_plan_of_the_suite() -> None:
+    """A misspelt plan name would silently leave a client out of the suite."""
+    names = {plan.name for plan in PLANS}
+    limited = {name for scenario in SCENARIOS for name in scenario.only_plans or ()}
+    assert limited and limited <= names, limited - names

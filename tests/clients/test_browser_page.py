@@ -1,11 +1,14 @@
-"""How the hls.js harness reads a page report: a stall is the stream's fault only when data was missing.
+"""How the page harness builds its page, starts a browser and reads a report: a stall is the stream's fault
+only when data was missing.
 
 No browser needed: these feed `_report` the JSON the page posts.
 """
 
 from __future__ import annotations
 
-from .hlsjs_client import BUFFER_STALLED_ERROR, _report
+from pathlib import Path
+
+from .browser_page import BUFFER_STALLED_ERROR, FIREFOX, _report, page_html
 
 
 def report_of(raw: dict):
@@ -63,3 +66,20 @@ def test_fatal_and_other_errors_always_count():
 def test_a_stall_event_without_buffer_facts_counts_as_starved():
     report = report_of({"stallEvents": [{"episode": 1, "kind": "waiting"}], "errors": [{"details": BUFFER_STALLED_ERROR}]})
     assert report.stalls == 1 and len(report.stream_errors) == 1
+
+
+def test_the_page_loads_its_scripts_in_order_after_the_video_element():
+    """The player library before the harness before the player's script, which uses both."""
+    page = page_html("t", [Path("lib/hls.min.js"), Path("page_harness.js"), Path("hlsjs_player.js")]).decode()
+    positions = [page.index(f'src="/{name}"') for name in ("hls.min.js", "page_harness.js", "hlsjs_player.js")]
+    assert positions == sorted(positions) and page.index('<video id="video"') < positions[0]
+
+
+def test_firefox_starts_headless_on_its_own_profile_with_a_real_time_mock_audio_device(tmp_path):
+    launch = FIREFOX.launch("/usr/bin/firefox-esr", tmp_path, "http://127.0.0.1:1/?src=x")
+    assert launch.argv == ["/usr/bin/firefox-esr", "--headless", "--no-remote", "--profile", str(tmp_path),
+                           "http://127.0.0.1:1/?src=x"]
+    assert launch.env is not None and launch.env["HOME"] == str(tmp_path) and launch.env["MOZ_HEADLESS"] == "1"
+    prefs = (tmp_path / "user.js").read_text()
+    assert 'user_pref("media.cubeb.force_mock_context", true);' in prefs
+    assert 'user_pref("media.autoplay.default", 0);' in prefs
