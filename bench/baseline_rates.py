@@ -5,7 +5,9 @@ Run: python bench/baseline_rates.py [--plans one-second-items,speed-0.5-music] [
 Renders every interoperability plan (tests/interop/plans.py) with background music added (every AAC frame
 sounds: the loudest audio a plan can have) straight through the renderer, no server. Prints one row per
 plan and container: the per-segment rate range, the RFC 8216 peak and average measured, what the
-multivariant playlist declares, and the share of the TS bytes that are container rather than media.
+multivariant playlist declares, the share of the TS bytes that are container rather than media, and the
+render time per second of media (the clips' frames prepared by a first pass; one process, load-sensitive:
+compare the rows of one run).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import time
 from pathlib import Path
 
 import av
@@ -55,8 +58,11 @@ def main() -> int:
     music = MusicRef(track.id, str(track.path), track.version())
     wanted = set(args.plans.split(","))
 
-    print("| plan | rendition | container | segments | per-segment kbit/s (min-max) | measured peak / average | declared BANDWIDTH / AVERAGE | TS container share |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| plan | rendition | container | segments | per-segment kbit/s (min-max) | measured peak / average "
+        "| declared BANDWIDTH / AVERAGE | TS container share | render s per s of media |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     worst = 0.0
     for plan in (p for p in PLANS if p.name in wanted):
         presentation = build_presentation(Plan.model_validate({**plan.body, "music": "groove"}), DEFAULT_RENDITIONS)
@@ -65,7 +71,11 @@ def main() -> int:
         for rendition in (CELLULAR_BASELINE, rendition_named(ANCHOR)):
             for container in (Container.TS, Container.FMP4):
                 builder = SpecBuilder(presentation, rendition, clips, music, container=container)
+                for index in range(builder.segment_count):  # prepares the clips' frames at this size
+                    render_segment(builder.spec(index), store)
+                started = time.perf_counter()
                 segments = [render_segment(builder.spec(i), store) for i in range(builder.segment_count)]
+                render_seconds = (time.perf_counter() - started) / float(sum(durations))
                 rates = [len(data) * 8 / float(d) / 1000 for data, d in zip(segments, durations, strict=True)]
                 peak, average = rfc_peak_and_average(durations, [len(s) for s in segments], target)
                 declared = presentation.declared_bandwidth(rendition, container.value)
@@ -78,7 +88,7 @@ def main() -> int:
                 print(
                     f"| {plan.name} | {rendition.name} | {container.value} | {len(segments)} | "
                     f"{min(rates):.1f}-{max(rates):.1f} | {peak / 1000:.1f} / {average / 1000:.1f} | "
-                    f"{declared.peak / 1000:.1f} / {declared.average / 1000:.1f} | {share} |"
+                    f"{declared.peak / 1000:.1f} / {declared.average / 1000:.1f} | {share} | {render_seconds:.3f} |"
                 )
     print(f"\nHighest baseline segment: {worst:.1f} kbit/s (limit {CELLULAR_BASELINE_LIMIT / 1000:.0f})")
     return 0 if worst * 1000 <= CELLULAR_BASELINE_LIMIT else 1

@@ -251,10 +251,12 @@ def ts_packet_targets(
 ) -> tuple[int, int]:
     """Video and audio packet counts a `fixed_ts_sizes` rendition pads a segment to: each stream's
     prediction plus its spread, rounded up to a whole continuity step."""
-    return tuple(  # type: ignore[return-value]
-        CONTINUITY_BLOCK * math.ceil((packets + _spread(packets)) / CONTINUITY_BLOCK)
-        for packets in ts_stream_packets(rendition, frames, fps, audio, first, end)
-    )
+
+    def whole_steps(packets: float) -> int:
+        return CONTINUITY_BLOCK * math.ceil((packets + _spread(packets)) / CONTINUITY_BLOCK)
+
+    video, sound = ts_stream_packets(rendition, frames, fps, audio, first, end)
+    return whole_steps(video), whole_steps(sound)
 
 
 def segment_bytes(

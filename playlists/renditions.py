@@ -83,14 +83,14 @@ CELLULAR_BASELINE = Rendition(
     fixed_ts_sizes=True,
 )
 """The rendition a player falls back to on a poor network, under CELLULAR_BASELINE_LIMIT in both
-containers. MPEG-TS is what binds: at these rates it costs 40-70 % over the media (fMP4: 100 kbit/s
-where TS is 145), and its segments grow in steps of 16 packets per stream (`segmenter.transport`), so
+containers. MPEG-TS is what binds: at these rates its container is 25-35 % of the bytes (fMP4 carries
+the same encode in 120 kbit/s where TS takes 160-171, bench/baseline_rates.py), and its segments grow in steps of 16 packets per stream (`segmenter.transport`), so
 a one-second segment fits 7 steps (171.5 kbit/s) but not 8 (195.5). 60 kbit/s of video (about 55 TS
 packets in a one-second segment, 4 steps) and 48 kbit/s stereo AAC-LC (about 40 packets with music, 3
 steps) keep the one-second segment at 7 steps and every longer one under the limit
 (tests/playlists/test_bandwidth.py walks every segment length). Apple's smallest size (416x234); the
-`superfast` preset adds CABAC and deblocking to what `ultrafast` does (legible text at 50 kbit/s) and,
-unlike the faster-than-that presets with a look-ahead, still hits the CBR rate exactly in one-second
+`superfast` preset adds CABAC and deblocking to what `ultrafast` does (legible text at 60 kbit/s) and,
+unlike the slower presets with a look-ahead, still hits the CBR rate exactly in one-second
 segments (`veryfast` overshot them by 15-20 %)."""
 
 DEFAULT_RENDITIONS: tuple[Rendition, ...] = (

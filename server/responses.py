@@ -32,14 +32,15 @@ def playlist_response(request: Request, text: str) -> Response:
     """A playlist, gzipped whenever the client accepts it, however short: Apple's HLS authoring 10.1 says
     playlists MUST be delivered with gzip content-encoding, with no size below which it may not be."""
     body = text.encode("utf-8")
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    if etag_matches(request, etag):
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    zipped = "gzip" in request.headers.get("accept-encoding", "")
+    etag = f'"{digest}-gz"' if zipped else f'"{digest}"'  # a different representation needs its own strong tag
+    if etag_matches(request, etag):  # the tag of the representation this client would get
         return not_modified(etag, PLAYLIST_CACHE_CONTROL)
     headers = {"Cache-Control": PLAYLIST_CACHE_CONTROL, "Vary": "Accept-Encoding", "ETag": etag}
-    if "gzip" in request.headers.get("accept-encoding", ""):
+    if zipped:
         body = gzip.compress(body, mtime=0)
         headers["Content-Encoding"] = "gzip"
-        headers["ETag"] = f'"{etag[1:-1]}-gz"'  # a different representation needs its own strong tag
     return Response(body, media_type=PLAYLIST_MIME, headers=headers)
 
 

@@ -63,7 +63,7 @@ def test_hlsjs_starting_on_a_segment_boundary_finds_audio_and_video_buffered(str
     """Audio of a segment starts at or before its video, so there is no hole to skip."""
     if find_chromium() is None:
         pytest.skip("chromium is not installed (scripts/test installs it)")
-    boundary = 19.0  # segment 6 starts here (intro 1 s + 2 s, then 4 s segments)
+    boundary = 19.0  # segment 6 starts here (intro 2 s + 1 s, then 4 s segments)
     report = play_with_hlsjs(stream, timeout=60, rate=1, start=boundary)
     assert report.stream_errors == [], report.errors
     assert report.ended and report.stalls == 0

@@ -157,8 +157,9 @@ def test_playlists_parse_and_their_extinf_sum_to_the_duration(plan):
         assert abs(total - float(duration)) <= EXTINF_ROUNDING * len(parsed.segments) + 1e-9
         for segment in parsed.segments:  # interop rule 1: EXTINF rounded half-up <= target duration
             assert math.floor(segment.duration + 0.5) <= parsed.target_duration
-    iframes = m3u8.loads(presentation.iframe_playlist().render())
-    assert iframes.is_i_frames_only and len(iframes.segments) == len(presentation.segments)
+        iframes = m3u8.loads(presentation.iframe_playlist(container).render())
+        assert iframes.is_i_frames_only and [s.duration for s in iframes.segments] == [s.duration for s in parsed.segments]
+        assert len(iframes.segment_map) == (1 if container == FMP4 else 0)  # Apple 8.20: fMP4 keyframes need their init
     codecs = {rendition.name: "avc1.64001f,mp4a.40.2" for rendition in presentation.renditions}
     master = m3u8.loads(presentation.multivariant_playlist(codecs).render())
     assert master.is_variant and len(master.playlists) == len(presentation.renditions)

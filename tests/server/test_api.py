@@ -229,6 +229,16 @@ def test_short_playlists_are_gzipped_too_as_apple_10_1_requires(client, created)
         assert zipped.headers["etag"] != plain.headers["etag"]
 
 
+def test_gzipped_and_plain_playlists_each_revalidate_with_their_own_etag(client, created):
+    url = f"/hls/{created['id']}/fmp4/720p/iframes.m3u8"
+    for encoding in ("gzip", "identity"):
+        first = client.get(url, headers={"accept-encoding": encoding})
+        again = client.get(url, headers={"accept-encoding": encoding, "if-none-match": first.headers["etag"]})
+        assert again.status_code == 304 and again.headers["etag"] == first.headers["etag"]
+    zipped_tag = client.get(url, headers={"accept-encoding": "gzip"}).headers["etag"]
+    assert client.get(url, headers={"accept-encoding": "identity", "if-none-match": zipped_tag}).status_code == 200
+
+
 def test_segments_are_mpeg_ts_with_cors_for_any_origin(client, created):
     response = client.get(f"/hls/{created['id']}/720p/0.ts", headers={"origin": "https://coach.example"})
     assert response.status_code == 200
