@@ -32,14 +32,17 @@ def not_modified(etag: str, cache_control: str) -> Response:
 def playlist_response(request: Request, text: str) -> Response:
     """A playlist, gzipped when the client accepts it and it is worth it (Apple HLS authoring 10.4)."""
     body = text.encode("utf-8")
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    gzipped = len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", "")
+    # A different representation needs its own strong tag; a cache (a CDN, a browser) revalidates the
+    # representation it holds with that tag, so the tag compared is the one this request would get.
+    etag = f'"{digest}-gz"' if gzipped else f'"{digest}"'
     if etag_matches(request, etag):
         return not_modified(etag, PLAYLIST_CACHE_CONTROL)
     headers = {"Cache-Control": PLAYLIST_CACHE_CONTROL, "Vary": "Accept-Encoding", "ETag": etag}
-    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+    if gzipped:
         body = gzip.compress(body, mtime=0)
         headers["Content-Encoding"] = "gzip"
-        headers["ETag"] = f'"{etag[1:-1]}-gz"'  # a different representation needs its own strong tag
     return Response(body, media_type=PLAYLIST_MIME, headers=headers)
 
 

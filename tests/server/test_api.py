@@ -219,6 +219,18 @@ def test_long_playlists_are_gzipped_for_clients_that_accept_it(client):
     assert gzip.decompress(gzip.compress(plain.content)) == response.content
 
 
+def test_a_gzipped_playlist_revalidates_with_its_own_etag(client):
+    """What a CDN holding the gzipped playlist sends when its copy expires: a 304, not the body again."""
+    long_plan = {"items": [{"exercise_id": "squat", "work_seconds": 40, "rest_seconds": 20}] * 10, "rounds": 3}
+    url = f"/hls/{client.post('/api/plans', json=long_plan).json()['id']}/720p/index.m3u8"
+    gzipped = client.get(url, headers={"accept-encoding": "gzip"})
+    plain = client.get(url, headers={"accept-encoding": "identity"})
+    assert gzipped.headers["etag"] != plain.headers["etag"]
+    again = client.get(url, headers={"accept-encoding": "gzip", "if-none-match": gzipped.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == gzipped.headers["etag"]
+    assert client.get(url, headers={"accept-encoding": "gzip", "if-none-match": plain.headers["etag"]}).status_code == 200
+
+
 def test_segments_are_mpeg_ts_with_cors_for_any_origin(client, created):
     response = client.get(f"/hls/{created['id']}/720p/0.ts", headers={"origin": "https://coach.example"})
     assert response.status_code == 200
