@@ -213,6 +213,7 @@ def page_url(
     page_timeout: float,
     switch: LevelSwitch | None = None,
     max_height: int | None = None,
+    max_buffer_seconds: float | None = None,
 ) -> str:
     """The test page URL with its query parameters (see hlsjs_page.html)."""
     query: dict[str, str] = {"src": src, "rate": repr(rate), "start": repr(start), "timeout": repr(page_timeout)}
@@ -226,6 +227,8 @@ def page_url(
         }
     if max_height is not None:
         query["maxHeight"] = str(max_height)
+    if max_buffer_seconds is not None:
+        query["maxBuffer"] = repr(max_buffer_seconds)
     return f"{base}/?{urllib.parse.urlencode(query)}"
 
 
@@ -247,11 +250,13 @@ def play_with_hlsjs(
     seek_back_to: float | None = None,
     switch: LevelSwitch | None = None,
     max_height: int | None = None,
+    max_buffer_seconds: float | None = None,
 ) -> HlsJsReport:
     """Play `url` with hls.js in headless Chromium and return the page's report.
 
     Playback is real time divided by `rate`; with `seek_back_to`, the part after that
-    point is played twice, so size `timeout` accordingly. `max_height` caps hls.js's ABR.
+    point is played twice, so size `timeout` accordingly. `max_height` caps hls.js's ABR;
+    `max_buffer_seconds` bounds how far ahead it fetches (so it fetches at the pace of playback).
     """
     browser = find_chromium()
     if browser is None:
@@ -273,6 +278,7 @@ def play_with_hlsjs(
                 page_timeout=page_timeout,
                 switch=switch,
                 max_height=max_height,
+                max_buffer_seconds=max_buffer_seconds,
             ),
         ]
         run = run_bounded(argv, timeout, done=box.event.is_set)
