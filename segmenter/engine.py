@@ -6,6 +6,8 @@ This is the one interface the server awaits (`segment`, `cached_segment`,
   requests for one segment share one render;
 - the shared S3 tier (`segmenter.shared_store`): a segment another node made
   is fetched, not rendered; what this node renders is shared;
+- the cluster's render lease (`segmenter.cluster_flight`): a cold segment
+  asked of several nodes at once is rendered by one of them;
 - the render pool (`segmenter.pool`): players before look-ahead, a bounded
   queue (`EngineOverloaded`), queued work dropped when every waiter has gone;
 - render workers (`segmenter.workers`): child processes by default, a dead one
@@ -28,12 +30,12 @@ import functools
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from playlists.renditions import Rendition
 from segmenter.cache import SegmentCache
+from segmenter.cluster_flight import ClusterFlight, RenderLeases
 from segmenter.frame_store import FrameStore
 from segmenter.frames import ClipDecodeError
 from segmenter.pool import Job, PoolClosed, PoolOverloaded, Priority, RenderPool
@@ -76,6 +78,12 @@ class RenderFailed(RuntimeError):
     """The render failed twice for a reason that is not the clip's."""
 
 
+LEASE_WAIT_SHARE = 0.5
+"""Of the render time limit, how long a render waits for another node's lease on the same segment
+before rendering itself: a leader that takes longer is stuck or lost, and the player must not wait out
+its whole time limit on it."""
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     renditions: tuple[Rendition, ...]
@@ -97,16 +105,23 @@ class RenderEngine:
         frame_store: FrameStore,
         segment_cache: SegmentCache,
         shared: SharedSegmentStore | None = None,
+        leases: RenderLeases | None = None,
         text_to_warm: Callable[[], Mapping[str, tuple[str, ...]]] = dict,
         render_timer: Callable[[str, str], AbstractContextManager[None]] = _no_timer,
     ) -> None:
-        """`text_to_warm()`: exercise names per language a new render process rasterises first;
-        `render_timer(rendition, container)`: wraps each render this node makes (metrics)."""
+        """`leases`: the cluster's lock service (used with `shared` only); `text_to_warm()`: exercise
+        names per language a new render process rasterises first; `render_timer(rendition, container)`:
+        wraps each render this node makes (metrics)."""
         self.settings = settings
         self.renditions = settings.renditions
         self.frames = frame_store
         self.segments = segment_cache
-        self.shared = shared
+        self.flight = (
+            None
+            if shared is None
+            else ClusterFlight(shared, leases, wait_seconds=settings.render_timeout * LEASE_WAIT_SHARE)
+        )
+        """The shared tier and the render lease; None on a node alone."""
         self.look_ahead = settings.look_ahead
         self.render_timeout = settings.render_timeout
         self.render_processes = settings.render_processes
@@ -127,7 +142,6 @@ class RenderEngine:
         """Segments this node encoded itself (not from memory or the shared tier)."""
         self._jobs: dict[str, Job] = {}
         self._waiters: dict[str, int] = {}
-        self._uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-upload")
         self._counter_lock = threading.Lock()
 
     # --- workers and preparation -------------------------------------------------------------------
@@ -176,7 +190,8 @@ class RenderEngine:
     async def close(self) -> None:
         await asyncio.to_thread(self.preparer.close)
         await asyncio.to_thread(self.pool.close, POOL_CLOSE_SECONDS)
-        await asyncio.to_thread(self._uploads.shutdown, wait=True)
+        if self.flight is not None:
+            await asyncio.to_thread(self.flight.close)
 
     # --- segments ----------------------------------------------------------------------------------
 
@@ -259,19 +274,19 @@ class RenderEngine:
             ) from None
 
     def _produce(self, key: str, spec: SegmentSpec, renderer: Renderer) -> bytes:
-        """On a render worker's thread: the shared tier's copy if another node made it, else render
-        (in the worker's process) and share."""
-        if self.shared is not None:
-            data = self.shared.get(key)
-            if data is not None:
-                return data
-        with self._render_timer(spec.rendition.name, spec.container.value):
-            data = _render(RenderKind.SEGMENT, spec, renderer)
-        with self._counter_lock:
-            self.rendered += 1
-        if self.shared is not None:
-            self._uploads.submit(self.shared.put, key, data)  # the player does not wait for the upload
-        return data
+        """On a render worker's thread: the shared tier's copy if another node made it, else render (in
+        the worker's process) under the cluster's render lease and share."""
+
+        def render_here() -> bytes:
+            with self._render_timer(spec.rendition.name, spec.container.value):
+                data = _render(RenderKind.SEGMENT, spec, renderer)
+            with self._counter_lock:
+                self.rendered += 1
+            return data
+
+        if self.flight is None:
+            return render_here()
+        return self.flight.produce(key, render_here)
 
     async def _render(self, key: str, spec: SegmentSpec, priority: Priority) -> bytes:
         job = self._submit(functools.partial(self._produce, key, spec), priority)

@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from assets.catalogue import load_catalogue
 from assets.clip_storage import ClipStorage, LocalClipStorage, S3ClipStorage
 from assets.library import ensure_sample_library
+from assets.postgres_leases import PostgresRenderLeases
 from assets.repository import RepositoryError, open_repository
 from playlists.renditions import DEFAULT_RENDITIONS
 from segmenter.cache import SegmentCache
@@ -42,6 +43,9 @@ from server.streaming import StreamingService, exercise_names
 
 log = logging.getLogger(__name__)
 
+LEASE_CONNECTIONS_PER_WORKER = 2
+"""A render worker holds at most one lease while it renders, and one more may wait for its upload."""
+
 
 def shared_store(settings: Settings) -> SharedSegmentStore | None:
     if settings.s3_bucket is None:
@@ -49,6 +53,14 @@ def shared_store(settings: Settings) -> SharedSegmentStore | None:
     return SharedSegmentStore(
         S3Settings(settings.s3_bucket, settings.s3_prefix, settings.s3_endpoint_url, settings.s3_region)
     )
+
+
+def render_leases(settings: Settings) -> PostgresRenderLeases | None:
+    """The cluster's render leases: in the PostgreSQL database the nodes share, when they also share a
+    segment tier (without one, a follower would have nothing to read once the leader is done)."""
+    if settings.s3_bucket is None or settings.database_url is None:
+        return None
+    return PostgresRenderLeases(settings.database_url, max_connections=LEASE_CONNECTIONS_PER_WORKER * settings.render_workers + 2)
 
 
 def clip_storage(settings: Settings) -> ClipStorage:
@@ -109,6 +121,7 @@ def create_app(settings: Settings) -> Starlette:
             frame_store=FrameStore(frame_store_dir(settings), settings.frame_store_mib * MIB),
             segment_cache=SegmentCache(settings.segment_cache_mib * MIB),
             shared=shared_store(settings),
+            leases=render_leases(settings),
             text_to_warm=lambda: exercise_names(exercises.snapshot),
             render_timer=metrics.render,
         )

@@ -21,6 +21,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -196,8 +197,8 @@ class StreamingCollector(Collector):
         yield _counter(
             "hls_renders_cancelled", "Queued renders dropped because every waiting player left", engine.pool.cancelled
         )
-        if engine.shared is not None:
-            counts = engine.shared.counters()
+        if engine.flight is not None:
+            counts = engine.flight.shared.counters()
             shared = CounterMetricFamily(
                 "hls_shared_store_operations",
                 "Shared S3 segment tier: reads that found a segment (hit) or not (miss), segments stored",
@@ -211,6 +212,16 @@ class StreamingCollector(Collector):
                 "Shared S3 segment tier reads and writes that failed (the node rendered locally instead)",
                 counts["failures"],
             )
+            flight = CounterMetricFamily(
+                "hls_cluster_renders",
+                "Cold segments by how they were produced: rendered here under the render lease (led), served "
+                "from the shared tier after another node rendered them (followed), rendered without the lease "
+                "because another node held it too long (waited_out) or the lock service did not answer (unleased)",
+                labels=["outcome"],
+            )
+            for outcome, count in asdict(engine.flight.counts()).items():
+                flight.add_metric([outcome], count)
+            yield flight
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

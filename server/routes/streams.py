@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import hashlib
 import re
+from dataclasses import asdict
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -116,8 +117,9 @@ async def health(request: Request) -> Response:
             "files": engine.frames.prepared,
         },
     }
-    if engine.shared is not None:
-        body["shared_store"] = engine.shared.counters()
+    if engine.flight is not None:
+        body["shared_store"] = engine.flight.shared.counters()
+        body["cluster_renders"] = {**asdict(engine.flight.counts()), "leases": engine.flight.leases is not None}
     return JSONResponse(body)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import httpx
 
+from tests.assets.repository_backends import scratch_postgres_database
 from tests.conftest import running_server
+from tests.server.test_metrics import samples, value
 
 PLAN = {"items": [{"exercise_id": "squat", "work_seconds": 8}], "rounds": 1}
 
@@ -79,3 +82,33 @@ def test_a_queued_render_is_dropped_when_its_only_player_hangs_up(tmp_path, samp
         health = httpx.get(node.url("/health")).json()
     assert again.status_code == 200
     assert health["segments_rendered"] == 2
+
+
+def test_a_cold_segment_asked_of_two_nodes_at_once_is_rendered_once_in_the_cluster(
+    tmp_path, sample_clips_dir, s3_endpoint
+):
+    """Two nodes sharing PostgreSQL and the S3 tier: the render lease makes one render, the other node
+    waits for it and serves the shared copy."""
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket="leased-tier")
+    with scratch_postgres_database() as dsn:
+        env = {"HLS_S3_BUCKET": "leased-tier", "HLS_S3_ENDPOINT_URL": s3_endpoint, "HLS_S3_REGION": "us-east-1",
+               "DATABASE_URL": dsn, "HLS_LOOK_AHEAD": "0", "HLS_WARM_CLIPS": "0",
+               # cold frames: the first render prepares its clip, so the two requests surely overlap
+               "HLS_FRAME_STORE_DIR": str(tmp_path / "frames")}
+        with running_server(tmp_path / "a", sample_clips_dir, env) as node_a, \
+                running_server(tmp_path / "b", sample_clips_dir, env) as node_b:
+            plan_id = httpx.post(node_a.url("/api/plans"), json=PLAN, timeout=30).json()["id"]
+            for node in (node_a, node_b):  # both know the plan, so their requests overlap
+                assert httpx.get(node.url(f"/hls/{plan_id}/720p/index.m3u8"), timeout=30).status_code == 200
+            path = f"/hls/{plan_id}/720p/1.ts"
+            with ThreadPoolExecutor(2) as pool:
+                answers = list(pool.map(lambda node: httpx.get(node.url(path), timeout=60), (node_a, node_b)))
+            healths = [httpx.get(node.url("/health")).json() for node in (node_a, node_b)]
+            scraped = [samples(httpx.get(node.url("/metrics")).text) for node in (node_a, node_b)]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert sum(health["segments_rendered"] for health in healths) == 1
+    flights = sorted((h["cluster_renders"]["led"], h["cluster_renders"]["followed"]) for h in healths)
+    assert flights == [(0, 1), (1, 0)]
+    assert all(health["cluster_renders"]["leases"] for health in healths)
+    assert sum(value(metrics, "hls_cluster_renders_total", outcome="followed") for metrics in scraped) == 1
