@@ -58,12 +58,20 @@ class Balancer:
     user: str | None = None
     """Worker processes' user when the master runs as root (None: nginx's default)."""
     worker_processes: str = "auto"
+    routing: str = "plan"
+    """`plan` (consistent hashing on the plan id) or `round_robin` (nginx's default: the anchor
+    `bench/cluster.py` compares against)."""
+
+
+ROUTINGS = {"plan": "hash $plan_key consistent;", "round_robin": "# round robin (nginx's default)"}
 
 
 def nginx_conf(balancer: Balancer) -> str:
     """The whole nginx.conf for `balancer`."""
     if not balancer.nodes:
         raise ValueError("a balancer needs at least one node")
+    if balancer.routing not in ROUTINGS:
+        raise ValueError(f"routing is one of {sorted(ROUTINGS)}, not {balancer.routing!r}")
     user = f"user {balancer.user};\n" if balancer.user else ""
     servers = "\n".join(
         f"        server {node} max_fails={MAX_FAILS} fail_timeout={FAIL_TIMEOUT_SECONDS}s;" for node in balancer.nodes
@@ -99,7 +107,7 @@ http {{
     server_tokens off;
 
     upstream {UPSTREAM} {{
-        hash $plan_key consistent;
+        {ROUTINGS[balancer.routing]}
 {servers}
         keepalive {KEEPALIVE_CONNECTIONS};
     }}

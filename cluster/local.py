@@ -7,8 +7,10 @@ scratch directory, listening on 127.0.0.1 only. PostgreSQL and the S3 endpoint a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -20,6 +22,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from cluster.balancer import Balancer, nginx_conf
@@ -36,17 +39,42 @@ SIGNING_KEY = "local-cluster-signing-key"
 """Every node signs with the same key, as docs/operations.md requires."""
 
 
+ADMIN_DATABASE_URL = os.environ.get("HLS_TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+"""A PostgreSQL role that may create databases (the tests' HLS_TEST_POSTGRES_URL)."""
+
+
+async def _execute(dsn: str, statement: str) -> None:
+    connection = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def scratch_database(admin_url: str = ADMIN_DATABASE_URL) -> Iterator[str]:
+    """The URL of a new, empty database on `admin_url`'s server, dropped on exit."""
+    name = f"hls_cluster_{secrets.token_hex(6)}"
+    asyncio.run(_execute(admin_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def node_environment(database_url: str, s3_endpoint: str, frames_dir: Path, render_workers: int) -> dict[str, str]:
+def node_environment(
+    database_url: str, s3_endpoint: str, frames_dir: Path, render_workers: int, bucket: str = S3_BUCKET
+) -> dict[str, str]:
     """Settings every node of the local cluster shares."""
     return {
         "DATABASE_URL": database_url,
-        "HLS_S3_BUCKET": S3_BUCKET,
+        "HLS_S3_BUCKET": bucket,
         "HLS_S3_PREFIX": S3_PREFIX,
         "HLS_S3_ENDPOINT_URL": s3_endpoint,
         "HLS_S3_REGION": "us-east-1",
@@ -142,18 +170,20 @@ class LocalCluster:
         lines = path.read_text().splitlines() if path.exists() else []
         return [parsed for line in lines if (parsed := parse_access_line(line)) is not None]
 
-    def kill(self, node: Node) -> None:
-        """SIGKILL, as the OOM killer or a lost machine would; its render processes see their sockets
-        close and exit by themselves (any still there after ORPHAN_EXIT_SECONDS are killed too)."""
+    def kill(self, node: Node) -> list[int]:
+        """SIGKILL, as the OOM killer or a lost machine would. Its render processes should see their
+        sockets close and exit by themselves: those still there after ORPHAN_EXIT_SECONDS are killed
+        too, and returned."""
         workers = [int(pid) for pid in node.health().get("render_processes", [])]
         node.process.send_signal(signal.SIGKILL)
         node.process.wait()
         deadline = time.monotonic() + ORPHAN_EXIT_SECONDS
         while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
-        for pid in workers:
-            if _running(pid):
-                os.kill(pid, signal.SIGKILL)
+        orphans = [pid for pid in workers if _running(pid)]
+        for pid in orphans:
+            os.kill(pid, signal.SIGKILL)
+        return orphans
 
 
 def _running(pid: int) -> bool:
@@ -211,7 +241,7 @@ def _wait_ready(node: Node, deadline: float) -> None:
 
 
 @contextmanager
-def _balancer(root: Path, nodes: Sequence[Node]) -> Iterator[str]:
+def _balancer(root: Path, nodes: Sequence[Node], routing: str) -> Iterator[str]:
     """nginx in front of `nodes`, on a free loopback port; yields its base URL."""
     if shutil.which("nginx") is None:
         raise RuntimeError("nginx is not installed (./scripts/test installs nginx-light with apt-get)")
@@ -227,6 +257,7 @@ def _balancer(root: Path, nodes: Sequence[Node]) -> Iterator[str]:
         temp_dir=str(directory),
         user="root" if os.geteuid() == 0 else None,
         worker_processes="1",
+        routing=routing,
     )
     conf = directory / "nginx.conf"
     conf.write_text(nginx_conf(balancer))
@@ -258,18 +289,21 @@ def local_cluster(
     clips_dir: Path,
     environment: Mapping[str, str],
     nodes: int = 3,
+    routing: str = "plan",
+    start_timeout: float = START_TIMEOUT_SECONDS,
 ) -> Iterator[LocalCluster]:
     """`nodes` server processes, each ready, then nginx in front of them. The first node starts alone:
     on an empty database it loads the sample catalogue, one exercise at a time, and a node starting
     meanwhile would see part of it until its next catalogue refresh (docs/operations.md). The others
-    then start together. Everything started is stopped on exit."""
+    then start together. `start_timeout` bounds the whole start (preparing every clip, with
+    HLS_WARM_CLIPS=1 and a cold frame store, takes minutes). Everything started is stopped on exit."""
     with ExitStack() as stack:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        deadline = time.monotonic() + start_timeout
         first = stack.enter_context(_node("node-1", root, clips_dir, environment))
         _wait_ready(first, deadline)
         rest = [stack.enter_context(_node(f"node-{n + 1}", root, clips_dir, environment)) for n in range(1, nodes)]
         for node in rest:
             _wait_ready(node, deadline)
         started = [first, *rest]
-        balancer_url = stack.enter_context(_balancer(root, started))
+        balancer_url = stack.enter_context(_balancer(root, started, routing))
         yield LocalCluster(started, balancer_url, root / "balancer")

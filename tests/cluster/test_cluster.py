@@ -172,7 +172,7 @@ def test_hlsjs_plays_to_the_end_while_the_node_that_owns_the_plan_is_killed(clus
 
     owner = cluster.node_at(wait_for(owner_after_segment, PLAY_TIMEOUT_SECONDS, "the plan's segments"))
     owner_before_kill = owner.health()
-    cluster.kill(owner)
+    assert cluster.kill(owner) == [], "the killed node's render processes outlived it"
     lines_before_kill = len(cluster.access_log())  # a request the owner answered is logged by now
     player.join(PLAY_TIMEOUT_SECONDS + 30)
     report = outcome["report"]
