@@ -30,6 +30,7 @@ MAX_BUFFER_SECONDS = 6.0
 KILL_AT_SEGMENT = 2
 """The owner is killed once it has served this segment (index) of the played plan."""
 QUIET_SECONDS = 1.0
+SETTLE_TIMEOUT_SECONDS = 60.0
 ROUTING_PLANS = 12
 
 
@@ -135,12 +136,13 @@ def longest_stall(timeline: list[dict], duration: float) -> float:
 
 def settle(nodes) -> list[dict]:
     """Every live node's health once nothing renders or uploads any more (look-ahead included)."""
-    last = None
+    last, deadline = None, time.monotonic() + SETTLE_TIMEOUT_SECONDS
     while True:
         now = [node.health() for node in nodes]
         counts = [(h["segments_rendered"], h["shared_store"]["stored"], h["renders_running"]) for h in now]
         if counts == last and not any(running for *_, running in counts):
             return now
+        assert time.monotonic() < deadline, f"the nodes kept rendering: {counts}"
         last = counts
         time.sleep(QUIET_SECONDS)
 
