@@ -42,12 +42,14 @@ def play_with_hlsjs(
     seek_back_to: float | None = None,
     switch: LevelSwitch | None = None,
     max_height: int | None = None,
+    max_buffer_seconds: float | None = None,
     browser: Browser = CHROMIUM,
 ) -> PageReport:
     """Play `url` with hls.js in headless `browser` and return the page's report.
 
     Playback is real time divided by `rate`; with `seek_back_to`, the part after that
-    point is played twice, so size `timeout` accordingly. `max_height` caps hls.js's ABR.
+    point is played twice, so size `timeout` accordingly. `max_height` caps hls.js's ABR;
+    `max_buffer_seconds` bounds how far ahead it fetches (so it fetches at the pace of playback).
     """
     query = playback_query(url, rate=rate, start=start, seek_back_to=seek_back_to, max_height=max_height)
     if switch is not None:
@@ -56,5 +58,7 @@ def play_with_hlsjs(
             "switchAt": repr(switch.at_seconds),
             "switchHeight": str(switch.to_height),
         }
+    if max_buffer_seconds is not None:
+        query["maxBuffer"] = repr(max_buffer_seconds)
     scripts = (installed(HLSJS_BUILDS), HARNESS_SCRIPT, PLAYER_SCRIPT)
     return play_page(browser, "hls.js harness", scripts, query, timeout)

@@ -2,6 +2,8 @@
 // watches the element and reports. Query parameters of its own:
 //   startHeight, switchAt, switchHeight   start on one level, force another at a time
 //   maxHeight   (read by the harness) cap hls.js's ABR at the level this many lines tall
+//   maxBuffer   seconds hls.js buffers ahead (its maxBufferLength and maxMaxBufferLength; default
+//               hls.js's 30 s): small values make it fetch at the pace of playback
 "use strict";
 (function () {
   const h = PageHarness.start({ name: "hls.js", version: window.Hls && Hls.version });
@@ -13,10 +15,12 @@
   const startHeight = search.has("startHeight") ? parseInt(search.get("startHeight"), 10) : null;
   const switchAt = search.has("switchAt") ? parseFloat(search.get("switchAt")) : null;
   const switchHeight = search.has("switchHeight") ? parseInt(search.get("switchHeight"), 10) : null;
+  const maxBuffer = search.has("maxBuffer") ? parseFloat(search.get("maxBuffer")) : null;
   let switchRequested = false;
 
   const noop = function () {};
-  const hls = new Hls({
+  const bufferLimits = maxBuffer === null ? {} : { maxBufferLength: maxBuffer, maxMaxBufferLength: maxBuffer };
+  const hls = new Hls(Object.assign({
     enableWorker: false,
     startPosition: h.params.start,
     debug: {
@@ -24,7 +28,7 @@
       warn: function () { report.warnings.push("hls.warn: " + h.fmt(arguments)); },
       error: function () { report.warnings.push("hls.error: " + h.fmt(arguments)); },
     },
-  });
+  }, bufferLimits));
   window.hls = hls;
 
   h.onSample((currentTime) => {

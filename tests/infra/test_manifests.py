@@ -58,6 +58,11 @@ def compose() -> dict:
     return document
 
 
+def compose_nodes() -> dict[str, dict]:
+    """The server nodes of the compose file, by service name."""
+    return {name: service for name, service in compose()["services"].items() if name.startswith("node-")}
+
+
 def memory_bytes(quantity: str) -> int:
     number, unit = re.fullmatch(r"(\d+)(Ki|Mi|Gi)", quantity).groups()
     return int(number) * MEMORY_UNITS[unit]
@@ -106,7 +111,8 @@ def test_the_service_selects_the_deployments_pods():
 
 def test_every_environment_variable_in_configmap_secret_and_compose_is_read_by_the_server():
     known = all_env_names()
-    named = set(configmap()) | set(only("Secret")["stringData"]) | set(compose()["services"]["server"]["environment"])
+    named = set(configmap()) | set(only("Secret")["stringData"])
+    named |= {name for node in compose_nodes().values() for name in node["environment"]}
     assert named - known == set()
 
 
@@ -178,21 +184,43 @@ def test_the_pod_may_take_longer_to_stop_than_its_pre_stop_pause():
     assert pod["terminationGracePeriodSeconds"] > pause + 30
 
 
-def test_compose_wires_the_server_to_postgres_and_minio_with_buckets_created():
+def test_compose_wires_every_node_to_postgres_and_minio_with_buckets_created():
     services = compose()["services"]
-    server = services["server"]
-    env = server["environment"]
-    assert set(server["depends_on"]) <= set(services)
-    assert env["DATABASE_URL"].split("@")[1].split(":")[0] == "postgres"
-    assert env["HLS_S3_ENDPOINT_URL"].split("//")[1].split(":")[0] == "minio"
-    init_command = " ".join(services["minio-init"]["command"])
-    assert f"local/{env['HLS_S3_BUCKET']}" in init_command and f"local/{env['HLS_CLIP_S3_BUCKET']}" in init_command
-    assert server["ports"] == [f"127.0.0.1:{env['HLS_PORT']}:{env['HLS_PORT']}"]
-    for name in ("server", "postgres", "minio"):
+    nodes = compose_nodes()
+    assert len(nodes) == 3
+    for node in nodes.values():
+        env = node["environment"]
+        assert set(node["depends_on"]) <= set(services)
+        assert env["DATABASE_URL"].split("@")[1].split(":")[0] == "postgres"
+        assert env["HLS_S3_ENDPOINT_URL"].split("//")[1].split(":")[0] == "minio"
+        init_command = " ".join(services["minio-init"]["command"])
+        assert f"local/{env['HLS_S3_BUCKET']}" in init_command and f"local/{env['HLS_CLIP_S3_BUCKET']}" in init_command
+        assert "ports" not in node, "clients reach the nodes through the balancer only"
+        probe = " ".join(node["healthcheck"]["test"])
+        (path,) = re.findall(r"127\.0\.0\.1:\d+(/\w+)", probe)
+        assert path in app_paths()
+    assert len({node["environment"]["HLS_SIGNING_KEY"] for node in nodes.values()}) == 1
+    assert len({node["volumes"][0] for node in nodes.values()}) == len(nodes), "each node its own scratch data"
+    for name in ("postgres", "minio"):
         assert "healthcheck" in services[name]
-    probe = " ".join(server["healthcheck"]["test"])
-    (path,) = re.findall(r"127\.0\.0\.1:\d+(/\w+)", probe)
-    assert path in app_paths()
+
+
+def test_the_compose_balancer_sends_to_every_node_and_is_their_trusted_proxy():
+    services = compose()["services"]
+    balancer = services["balancer"]
+    (mount,) = balancer["volumes"]
+    config_path, target = mount.split(":")[:2]
+    assert target == "/etc/nginx/nginx.conf"
+    config = (INFRA / config_path).resolve().read_text()
+    upstreams = re.findall(r"^\s*server (\S+):(\d+) ", config, re.MULTILINE)
+    nodes = compose_nodes()
+    assert {host for host, _ in upstreams} == set(nodes) == set(balancer["depends_on"])
+    assert {port for _, port in upstreams} == {node["environment"]["HLS_PORT"] for node in nodes.values()}
+    (published,) = balancer["ports"]
+    (listen,) = re.findall(r"^\s*listen (\d+);", config, re.MULTILINE)
+    assert published.startswith("127.0.0.1:") and published.endswith(f":{listen}")
+    address = balancer["networks"]["default"]["ipv4_address"]
+    assert {node["environment"]["HLS_TRUSTED_PROXIES"] for node in nodes.values()} == {address}
 
 
 def test_the_dockerfile_runs_as_non_root_exposes_the_port_and_checks_a_real_route():
