@@ -3,7 +3,7 @@
     python -m bench.cluster [--players 6] [--seconds 40] [--rendition 720p] [--workers 1]
                             [--frames-dir DIR] [--clips-dir DIR]   (reuse prepared frames and clips)
 
-Each configuration is a fresh local cluster (`cluster.local`: `python -m server` nodes on one
+Each configuration is a fresh local cluster (`tests.cluster.local`: `python -m server` nodes on one
 PostgreSQL database and one S3 bucket of moto's server, Debian's nginx in front): the same players
 (`bench.players.crowd`, one distinct plan each, real-time schedule, three segments ahead) play
 through the balancer. Reported per configuration: segments played, missed deadlines, renders on
@@ -33,7 +33,7 @@ from moto.server import ThreadedMotoServer
 
 from assets.library import ensure_sample_library
 from bench.players import CrowdResult, crowd
-from cluster.local import S3_PREFIX, local_cluster, node_environment, scratch_database
+from tests.cluster.local import S3_PREFIX, local_cluster, node_environment, scratch_database
 
 EXERCISES = ["squat", "jumping_jack", "push_up", "lunge", "plank", "burpee"]
 CONFIGURATIONS = ((1, "plan"), (2, "plan"), (3, "plan"), (3, "round_robin"))

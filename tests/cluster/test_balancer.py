@@ -1,4 +1,4 @@
-"""The balancer's configuration (`cluster.balancer`) and its access log (`cluster.local`)."""
+"""The balancer's configuration (`infra.balancer`) and its access log (`tests.cluster.local`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import subprocess
 import pytest
 from starlette.routing import Route
 
-from cluster.balancer import COMPOSE_CONFIG, Balancer, compose_balancer, nginx_conf
-from cluster.local import parse_access_line
+from infra.balancer import COMPOSE_CONFIG, Balancer, compose_balancer, nginx_conf
 from server.app import create_app
 from server.config.settings import Settings
+from tests.cluster.local import parse_access_line
 
 PLAN_ID = "0123456789abcdef0123"
 
@@ -33,7 +33,7 @@ def plan_key(path: str) -> str | None:
 
 
 def test_the_compose_balancer_file_is_the_generated_one():
-    assert COMPOSE_CONFIG.read_text() == nginx_conf(compose_balancer()), "run: python -m cluster.balancer --write"
+    assert COMPOSE_CONFIG.read_text() == nginx_conf(compose_balancer()), "run: python -m infra.balancer --write"
 
 
 def test_every_route_about_a_plan_is_hashed_on_its_plan_id_and_no_other_route_is(tmp_path):

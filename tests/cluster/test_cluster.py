@@ -1,5 +1,5 @@
 """The cluster as a user runs it: three `python -m server` nodes sharing PostgreSQL and S3 (moto's
-server), Debian's nginx in front (`cluster.balancer`), hls.js in Chromium playing through it while
+server), Debian's nginx in front (`infra.balancer`), hls.js in Chromium playing through it while
 the node that owns the plan is killed with SIGKILL.
 
 The tests share one cluster and run in file order on one xdist worker; the last one kills a node.
@@ -15,11 +15,11 @@ import boto3
 import httpx
 import pytest
 
-from cluster.local import S3_BUCKET, S3_PREFIX, LocalCluster, local_cluster, node_environment
 from playlists.media import DEFAULT_SEGMENT_SECONDS
 from tests.assets.repository_backends import scratch_postgres_database
 from tests.clients.browser_page import find_chromium
 from tests.clients.hlsjs_client import play_with_hlsjs
+from tests.cluster.local import S3_BUCKET, S3_PREFIX, LocalCluster, local_cluster, node_environment
 
 pytestmark = [pytest.mark.clients, pytest.mark.xdist_group("cluster")]
 

@@ -1,7 +1,7 @@
 """A cluster on this machine: `python -m server` nodes sharing PostgreSQL and S3, nginx in front.
 
 What the cluster test and `bench/cluster.py` run: every node a separate process on its own loopback
-port, the real balancer (`cluster.balancer`) as a process with its configuration, pid and logs in a
+port, the real balancer (`infra.balancer`) as a process with its configuration, pid and logs in a
 scratch directory, listening on 127.0.0.1 only. PostgreSQL and the S3 endpoint are the caller's.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from cluster.balancer import Balancer, nginx_conf
+from infra.balancer import Balancer, nginx_conf
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 90.0
@@ -135,7 +135,7 @@ ACCESS_LINE = re.compile(
 
 
 def parse_access_line(line: str) -> AccessLine | None:
-    """A line of the `cluster` log format (`cluster.balancer`), or None for anything else."""
+    """A line of the `cluster` log format (`infra.balancer`), or None for anything else."""
     match = ACCESS_LINE.search(line)
     if match is None:
         return None
