@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from assets.catalogue import Catalogue
+from playlists.renditions import DEFAULT_RENDITIONS
 from server.app import create_app
 from server.config.settings import Settings
 from tests.assets.repository_backends import admin_url, postgres_execute, scratch_postgres_database
@@ -67,7 +68,7 @@ def test_a_node_is_not_ready_until_its_render_processes_run_and_its_clips_are_pr
         health = client.get("/health").json()
         service = client.app.state.service
         replaced = replace(service.clip_ref("own_squat"), version="a-replaced-clip")
-        assert service.engine.prepare([replaced]) == 4
+        assert service.engine.prepare([replaced]) == len(DEFAULT_RENDITIONS)  # one per rendition size
         later = client.get("/ready")  # a clip added after start-up is prepared while the node serves
         assert service.engine.preparation().pending > 0
     assert first.status_code == 503
@@ -75,7 +76,7 @@ def test_a_node_is_not_ready_until_its_render_processes_run_and_its_clips_are_pr
     assert "clips" in waiting["prepared_clips"] or "render processes" in waiting["render_workers"]
     assert response.status_code == 200, response.text
     assert later.status_code == 200, later.text
-    assert health["clips_prepared"] == health["clips_total"] == 2 * 4  # two clips at four renditions
+    assert health["clips_prepared"] == health["clips_total"] == 2 * len(DEFAULT_RENDITIONS)  # two clips at every rendition size
     assert len(health["render_processes"]) == 1
 
 
