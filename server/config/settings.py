@@ -42,8 +42,9 @@ class Settings:
     """Encoded segments kept in memory (LRU): about 600 four-second 720p segments."""
     frame_store_mib: int = 20480
     """Disk for prepared clip frames (raw pictures per clip and rendition size, memory-mapped by every render
-    process; least recently used files go first). The sixteen sample clips take about 5.6 GiB at all four
-    renditions; a clip whose frames were dropped costs 1-5 s to prepare again, so size this to the clips
+    process; least recently used files go first). The sixteen sample clips take about 5.6 GiB at the four
+    renditions from 360p up (the 234p baseline adds about 0.15 GiB: 416x234 is 0.42 of 640x360's pixels,
+    and 360p is 6 % of the four); a clip whose frames were dropped costs 1-5 s to prepare again, so size this to the clips
     in use. Disk, not memory: the kernel keeps the pages it can and drops them under pressure."""
     frame_store_dir: Path | None = None
     """Where prepared frames live (default: `frames/` in the data directory). Local disk, not tmpfs: tmpfs
