@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -160,22 +160,26 @@ class PostgresRepository:
         return names
 
     async def put_exercise(self, record: ExerciseRecord) -> bool:
-        categories = list(checked_categories(record))
-        values = exercise_values(record)
+        return (await self.put_exercises([record]))[0]
+
+    async def put_exercises(self, records: Sequence[ExerciseRecord]) -> list[bool]:
+        checked = [(record, list(checked_categories(record)), exercise_values(record)) for record in records]
+        created = []
         async with self._connection() as connection:
-            with _translated(f"storing exercise {record.id!r}"):
+            with _translated(f"storing exercises {[record.id for record in records]!r}"):
                 async with connection.transaction():
-                    created = await self._upsert_exercise(connection, values)
-                    await connection.execute(
-                        "INSERT INTO categories (id) SELECT unnest($1::text[]) ON CONFLICT (id) DO NOTHING",
-                        categories,
-                    )
-                    await connection.execute("DELETE FROM exercise_categories WHERE exercise_id = $1", record.id)
-                    await connection.execute(
-                        "INSERT INTO exercise_categories (exercise_id, category_id) SELECT $1, unnest($2::text[])",
-                        record.id,
-                        categories,
-                    )
+                    for record, categories, values in checked:
+                        created.append(await self._upsert_exercise(connection, values))
+                        await connection.execute(
+                            "INSERT INTO categories (id) SELECT unnest($1::text[]) ON CONFLICT (id) DO NOTHING",
+                            categories,
+                        )
+                        await connection.execute("DELETE FROM exercise_categories WHERE exercise_id = $1", record.id)
+                        await connection.execute(
+                            "INSERT INTO exercise_categories (exercise_id, category_id) SELECT $1, unnest($2::text[])",
+                            record.id,
+                            categories,
+                        )
         return created
 
     @staticmethod

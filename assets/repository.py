@@ -8,7 +8,7 @@ need (errors, record checks, row decoding, URL handling) lives here so the diale
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,6 +56,12 @@ class Repository(Protocol):
 
     async def put_exercise(self, record: ExerciseRecord) -> bool:
         """Create or replace an exercise (categories are created on demand); True if it was created."""
+        ...
+
+    async def put_exercises(self, records: Sequence[ExerciseRecord]) -> list[bool]:
+        """`put_exercise` for several records in one transaction: other readers see none of them or all
+        of them, and a refused record stores none (a node starting while another seeds the sample
+        library must never see half a catalogue)."""
         ...
 
     async def get_exercise(self, exercise_id: str) -> ExerciseRecord | None: ...

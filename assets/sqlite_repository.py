@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -140,24 +140,29 @@ class SqliteRepository:
         return await self._call(work)
 
     async def put_exercise(self, record: ExerciseRecord) -> bool:
-        categories = checked_categories(record)
-        values = exercise_values(record)
+        return (await self.put_exercises([record]))[0]
 
-        def work(connection: sqlite3.Connection) -> bool:
+    async def put_exercises(self, records: Sequence[ExerciseRecord]) -> list[bool]:
+        checked = [(record, checked_categories(record), exercise_values(record)) for record in records]
+
+        def work(connection: sqlite3.Connection) -> list[bool]:
+            created = []
             with self._transaction(connection, write=True):
-                created = connection.execute(INSERT_EXERCISE, values).rowcount == 1
-                if not created:
-                    connection.execute(UPDATE_EXERCISE, (*values[1:], record.id))
-                connection.executemany(
-                    "INSERT INTO categories (id) VALUES (?) ON CONFLICT (id) DO NOTHING",
-                    [(category,) for category in categories],
-                )
-                connection.execute("DELETE FROM exercise_categories WHERE exercise_id = ?", (record.id,))
-                connection.executemany(
-                    "INSERT INTO exercise_categories (exercise_id, category_id) VALUES (?, ?)",
-                    [(record.id, category) for category in categories],
-                )
-                return created
+                for record, categories, values in checked:
+                    inserted = connection.execute(INSERT_EXERCISE, values).rowcount == 1
+                    if not inserted:
+                        connection.execute(UPDATE_EXERCISE, (*values[1:], record.id))
+                    connection.executemany(
+                        "INSERT INTO categories (id) VALUES (?) ON CONFLICT (id) DO NOTHING",
+                        [(category,) for category in categories],
+                    )
+                    connection.execute("DELETE FROM exercise_categories WHERE exercise_id = ?", (record.id,))
+                    connection.executemany(
+                        "INSERT INTO exercise_categories (exercise_id, category_id) VALUES (?, ?)",
+                        [(record.id, category) for category in categories],
+                    )
+                    created.append(inserted)
+            return created
 
         return await self._call(work)
 

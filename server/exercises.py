@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assets.catalogue import Catalogue, Exercise, MusicTrack, file_version
 from assets.clip_storage import ClipStorage, ClipStorageError
-from assets.load_catalogue import load_records, records_from_catalogue
+from assets.load_catalogue import records_from_catalogue
 from assets.probe import ClipProbeError, check_clip
 from assets.records import (
     CATEGORY_ID_PATTERN,
@@ -208,9 +208,11 @@ class ExerciseCatalogue:
             if not await asyncio.to_thread(self.storage.exists, key):
                 await asyncio.to_thread(self.storage.put, key, clips_dir / record.clip.key)
             records.append(replace(record, clip=replace(record.clip, key=key)))
-        report = await load_records(self.repository, records)
-        log.info("loaded the sample catalogue: %s", report.summary())
-        return len(report.created)
+        # One transaction: a node starting meanwhile sees no exercise (and seeds too, harmlessly: the same
+        # records) or all of them, never part of the library it would then serve 422s for.
+        created = sum(await self.repository.put_exercises(records))
+        log.info("loaded the sample catalogue: %d exercises created, %d already there", created, len(records) - created)
+        return created
 
     async def refresh(self) -> Catalogue:
         """Rebuild the snapshot rendering uses from the repository (clips fetched to local files)."""

@@ -85,6 +85,28 @@ def test_put_exercise_reports_created_then_replaced(backend: Backend) -> None:
     backend.run(body)
 
 
+def test_put_exercises_stores_a_batch_whole_and_reports_each_created_or_replaced(backend: Backend) -> None:
+    async def body(repository: Repository) -> tuple[list[bool], list[str]]:
+        await repository.put_exercise(exercise("squat", "Squat"))
+        created = await repository.put_exercises([exercise("lunge", "Lunge"), exercise("squat", "Air squat")])
+        return created, [record.name for record in await repository.all_exercises()]
+
+    created, names = backend.run(body)
+    assert created == [True, False]
+    assert sorted(names) == ["Air squat", "Lunge"]
+
+
+def test_put_exercises_with_one_refused_record_stores_none_of_the_batch(backend: Backend) -> None:
+    """A batch is one transaction: what seeds a shared database is never seen, or left, half done."""
+
+    async def body(repository: Repository) -> list[ExerciseRecord]:
+        with pytest.raises(ConstraintViolation):
+            await repository.put_exercises([exercise("lunge", "Lunge"), exercise("Not An Id", "Plank")])
+        return await repository.all_exercises()
+
+    assert backend.run(body) == []
+
+
 @pytest.mark.parametrize(
     "record",
     [

@@ -292,18 +292,14 @@ def local_cluster(
     routing: str = "plan",
     start_timeout: float = START_TIMEOUT_SECONDS,
 ) -> Iterator[LocalCluster]:
-    """`nodes` server processes, each ready, then nginx in front of them. The first node starts alone:
-    on an empty database it loads the sample catalogue, one exercise at a time, and a node starting
-    meanwhile would see part of it until its next catalogue refresh (docs/operations.md). The others
-    then start together. `start_timeout` bounds the whole start (preparing every clip, with
+    """`nodes` server processes, started together as an orchestrator starts replicas (on an empty
+    database each may find no exercise and load the sample catalogue: one transaction each, so none sees
+    half of it), each ready, then nginx in front of them. `start_timeout` bounds the whole start (preparing every clip, with
     HLS_WARM_CLIPS=1 and a cold frame store, takes minutes). Everything started is stopped on exit."""
     with ExitStack() as stack:
         deadline = time.monotonic() + start_timeout
-        first = stack.enter_context(_node("node-1", root, clips_dir, environment))
-        _wait_ready(first, deadline)
-        rest = [stack.enter_context(_node(f"node-{n + 1}", root, clips_dir, environment)) for n in range(1, nodes)]
-        for node in rest:
+        started = [stack.enter_context(_node(f"node-{n + 1}", root, clips_dir, environment)) for n in range(nodes)]
+        for node in started:
             _wait_ready(node, deadline)
-        started = [first, *rest]
         balancer_url = stack.enter_context(_balancer(root, started, routing))
         yield LocalCluster(started, balancer_url, root / "balancer")
