@@ -79,7 +79,7 @@ CELLULAR_BASELINE = Rendition(
     video_bufsize=60_000,
     audio_bitrate=48_000,
     preset="superfast",
-    h264_level="3.0",
+    h264_level="1.3",
     fixed_ts_sizes=True,
 )
 """The rendition a player falls back to on a poor network, under CELLULAR_BASELINE_LIMIT in both
@@ -91,7 +91,8 @@ steps) keep the one-second segment at 7 steps and every longer one under the lim
 (tests/playlists/test_bandwidth.py walks every segment length). Apple's smallest size (416x234); the
 `superfast` preset adds CABAC and deblocking to what `ultrafast` does (legible text at 60 kbit/s) and,
 unlike the slower presets with a look-ahead, still hits the CBR rate exactly in one-second
-segments (`veryfast` overshot them by 15-20 %)."""
+segments (`veryfast` overshot them by 15-20 %). Level 1.3, the lowest H.264 Table A-1 allows for 416x234 at
+30 fps and this rate (Apple authoring 1.11)."""
 
 DEFAULT_RENDITIONS: tuple[Rendition, ...] = (
     _rung("720p", 1280, 720, 3_000_000, "3.1"),
