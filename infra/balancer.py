@@ -145,7 +145,7 @@ http {{
 
 COMPOSE_NODES = ("node-1:8000", "node-2:8000", "node-3:8000")
 """The three replicas of `infra/compose.yaml`, by service name."""
-COMPOSE_CONFIG = Path(__file__).resolve().parent.parent / "infra" / "nginx" / "nginx.conf"
+COMPOSE_CONFIG = Path(__file__).resolve().parent / "nginx" / "nginx.conf"
 
 
 def compose_balancer() -> Balancer:

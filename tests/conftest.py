@@ -8,9 +8,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -157,6 +158,17 @@ def parallel_run_env() -> dict[str, str]:
     return {"HLS_RENDER_WORKERS": str(PARALLEL_RENDER_WORKERS)} if os.environ.get("PYTEST_XDIST_WORKER") else {}
 
 
+def start_server_process(data_dir: Path, port: int, log: IO[bytes], env: Mapping[str, str]) -> subprocess.Popen:
+    """`python -m server` on 127.0.0.1:`port` from the repository, its output in `log`, `env` over ours."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+    )
+
+
 @contextmanager
 def running_server(root: Path, clips_dir: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
     """`python -m server` as a user starts it, on a free loopback port, with its own data dir."""
@@ -164,13 +176,7 @@ def running_server(root: Path, clips_dir: Path, env: dict[str, str] | None = Non
     port = free_port()
     log_path = root / "server.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **parallel_run_env(), **(env or {})},
-        )
+        process = start_server_process(data_dir, port, log, {"PYTHONUNBUFFERED": "1", **parallel_run_env(), **(env or {})})
         base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         try:

@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -26,8 +25,8 @@ import asyncpg
 import httpx
 
 from infra.balancer import Balancer, nginx_conf
+from tests.conftest import start_server_process
 
-REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 15.0
 ORPHAN_EXIT_SECONDS = 10.0
@@ -202,13 +201,7 @@ def _node(name: str, root: Path, clips_dir: Path, environment: Mapping[str, str]
     port = free_port()
     log_path = root / name / "server.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **environment},
-        )
+        process = start_server_process(data_dir, port, log, environment)
     node = Node(name, port, process, log_path)
     try:
         yield node
