@@ -4,6 +4,7 @@ tests/assets/test_postgres_leases.py)."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -82,7 +83,7 @@ class Renders:
 
 @pytest.fixture
 def shared(s3_endpoint: str) -> SharedSegmentStore:
-    bucket = f"flight-{id(object())}"
+    bucket = f"flight-{secrets.token_hex(6)}"  # a fresh bucket per test: freed ids come back
     boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
     return SharedSegmentStore(S3Settings(bucket, "tier/", s3_endpoint, "us-east-1"))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import boto3
 import pytest
 
@@ -10,7 +12,7 @@ from segmenter.shared_store import S3Settings, SharedSegmentStore
 
 @pytest.fixture
 def store(s3_endpoint: str) -> SharedSegmentStore:
-    bucket = f"segments-{id(object())}"
+    bucket = f"segments-{secrets.token_hex(6)}"  # a fresh bucket per test: freed ids come back
     boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
     return SharedSegmentStore(S3Settings(bucket, "tier/", s3_endpoint, "us-east-1"))
 
