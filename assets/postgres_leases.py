@@ -45,6 +45,9 @@ CALL_TIMEOUT_SECONDS = CONNECT_TIMEOUT_SECONDS + COMMAND_TIMEOUT_SECONDS + 1.0
 """Longest a render worker waits on the lock service before rendering without a lease."""
 KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 """Server-side TCP keepalives for lease sessions: a silent node's locks are freed in 10 + 5 x 3 s."""
+APPLICATION_NAME = "hls-render-leases"
+"""How lease sessions show in `pg_stat_activity`, so an operator (or a test) can tell them from the
+catalogue's connections."""
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     asyncio.TimeoutError,
@@ -99,7 +102,7 @@ class PostgresRenderLeases:
                     max_size=self._max_connections,
                     timeout=CONNECT_TIMEOUT_SECONDS,
                     command_timeout=COMMAND_TIMEOUT_SECONDS,
-                    server_settings=KEEPALIVES,
+                    server_settings={**KEEPALIVES, "application_name": APPLICATION_NAME},
                 )
             return self._pool
 

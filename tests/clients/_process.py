@@ -36,7 +36,7 @@ class Completed:
     """True when the harness killed the client because `timeout` expired."""
 
 
-def _children_of(pid: int) -> list[int]:
+def descendants_of(pid: int) -> list[int]:
     """All descendants of `pid` (by walking /proc ppid links)."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -80,7 +80,7 @@ def kill_tree(proc: subprocess.Popen[bytes]) -> None:
     # Once the leader is reaped its pid may be reused: then only its group is safe
     # to signal (a pid stays reserved while it names a live process group).
     reaped = proc.poll() is not None
-    descendants = [] if reaped else _children_of(proc.pid)
+    descendants = [] if reaped else descendants_of(proc.pid)
     if not reaped:
         proc.terminate()
         try:

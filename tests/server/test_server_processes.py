@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
 
 import boto3
 import httpx
 
-from tests.assets.repository_backends import scratch_postgres_database
-from tests.conftest import running_server
+from assets.postgres_leases import APPLICATION_NAME, LEASE_NAMESPACE
+from tests.assets.repository_backends import postgres_rows, scratch_postgres_database
+from tests.clients._process import descendants_of
+from tests.conftest import LiveServer, running_server
 from tests.server.test_metrics import samples, value
 
 PLAN = {"items": [{"exercise_id": "squat", "work_seconds": 8}], "rounds": 1}
@@ -88,27 +95,72 @@ def test_a_cold_segment_asked_of_two_nodes_at_once_is_rendered_once_in_the_clust
     tmp_path, sample_clips_dir, s3_endpoint
 ):
     """Two nodes sharing PostgreSQL and the S3 tier: the render lease makes one render, the other node
-    waits for it and serves the shared copy."""
+    waits for it and serves the shared copy.
+
+    The overlap is made certain, not hoped for: node A's render processes are stopped, so A holds the
+    lease without finishing; node B is asked only then, and A resumes once B is seen polling the lease.
+    """
     boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket="leased-tier")
     with scratch_postgres_database() as dsn:
         env = {"HLS_S3_BUCKET": "leased-tier", "HLS_S3_ENDPOINT_URL": s3_endpoint, "HLS_S3_REGION": "us-east-1",
                "DATABASE_URL": dsn, "HLS_LOOK_AHEAD": "0", "HLS_WARM_CLIPS": "0",
-               # cold frames: the first render prepares its clip, so the two requests surely overlap
-               "HLS_FRAME_STORE_DIR": str(tmp_path / "frames")}
+               # B waits for A's lease at most half of this: room for A's render on a loaded machine
+               "HLS_RENDER_TIMEOUT_SECONDS": "120"}
         with running_server(tmp_path / "a", sample_clips_dir, env) as node_a, \
                 running_server(tmp_path / "b", sample_clips_dir, env) as node_b:
             plan_id = httpx.post(node_a.url("/api/plans"), json=PLAN, timeout=30).json()["id"]
             for node in (node_a, node_b):  # both know the plan, so their requests overlap
                 assert httpx.get(node.url(f"/hls/{plan_id}/720p/index.m3u8"), timeout=30).status_code == 200
             path = f"/hls/{plan_id}/720p/1.ts"
-            with ThreadPoolExecutor(2) as pool:
-                answers = list(pool.map(lambda node: httpx.get(node.url(path), timeout=60), (node_a, node_b)))
+            with ThreadPoolExecutor(2) as pool, render_processes_stopped(node_a):
+                from_a = pool.submit(httpx.get, node_a.url(path), timeout=150)
+                wait_for(lambda: render_leases_held(dsn) == 1)  # A leads, and cannot finish
+                asked_b = postgres_rows(dsn, "SELECT clock_timestamp()")[0][0]
+                from_b = pool.submit(httpx.get, node_b.url(path), timeout=150)
+                wait_for(lambda: lease_polls_since(dsn, asked_b) >= 1)  # B found the lease taken
+            answers = [from_a.result(), from_b.result()]
             healths = [httpx.get(node.url("/health")).json() for node in (node_a, node_b)]
             scraped = [samples(httpx.get(node.url("/metrics")).text) for node in (node_a, node_b)]
     assert [answer.status_code for answer in answers] == [200, 200]
     assert answers[0].content == answers[1].content
-    assert sum(health["segments_rendered"] for health in healths) == 1
-    flights = sorted((h["cluster_renders"]["led"], h["cluster_renders"]["followed"]) for h in healths)
-    assert flights == [(0, 1), (1, 0)]
+    assert [health["segments_rendered"] for health in healths] == [1, 0]
+    assert [(h["cluster_renders"]["led"], h["cluster_renders"]["followed"]) for h in healths] == [(1, 0), (0, 1)]
+    assert healths[1]["cluster_renders"]["waited_out"] == 0
     assert all(health["cluster_renders"]["leases"] for health in healths)
     assert sum(value(metrics, "hls_cluster_renders_total", outcome="followed") for metrics in scraped) == 1
+
+
+@contextmanager
+def render_processes_stopped(node: LiveServer) -> Iterator[None]:
+    """SIGSTOP every process the node started (its render workers), SIGCONT them on the way out: a
+    leader that is slow, not dead."""
+    stopped = descendants_of(node.process.pid)
+    assert stopped, "the node has no render processes"
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+
+
+def render_leases_held(dsn: str) -> int:
+    """Render leases held now (two-key advisory locks in the render lease namespace)."""
+    rows = postgres_rows(
+        dsn,
+        f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+        f"AND classid::bigint = {LEASE_NAMESPACE % 2**32}",
+    )
+    return int(rows[0][0])
+
+
+def lease_polls_since(dsn: str, since: datetime) -> int:
+    """Lease sessions that ran a statement after `since` (a held lease's session runs none: the only
+    ones are attempts to take a lease, and the pool's reset after each failed one)."""
+    rows = postgres_rows(
+        dsn,
+        f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{APPLICATION_NAME}' "
+        f"AND query_start > '{since.isoformat()}'",
+    )
+    return int(rows[0][0])
