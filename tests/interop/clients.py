@@ -173,6 +173,7 @@ def _judge_gstreamer(stream: Stream, container: str, started: float, report: Gst
     facts = (
         f"{report.video_buffers} buffers, EOS {report.reached_eos}, {len(report.warnings)} warnings, "
         f"{report.elapsed:.1f} s"
+        + (", played again after hlsdemux2's exposure race" if report.exposure_races else "")
     )
     return _result(stream, client, container, started, problems, facts)
 
