@@ -101,6 +101,8 @@ window.PageHarness = (function () {
       const q = video.getVideoPlaybackQuality ? video.getVideoPlaybackQuality() : null;
       report.droppedFrames = q ? q.droppedVideoFrames : null;
       report.totalFrames = q ? q.totalVideoFrames : null;
+      // Firefox alone counts the frames its decoder produced: what the stream delivered, whatever the CPU.
+      report.decodedFrames = ("mozDecodedFrames" in video) ? video.mozDecodedFrames : null;
       if (video.error) report.mediaError = { code: video.error.code, message: video.error.message };
       const body = JSON.stringify(report);
       const post = () => fetch("/result", { method: "POST", headers: { "Content-Type": "application/json" }, body: body });

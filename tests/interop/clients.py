@@ -255,8 +255,7 @@ def _segments_before_switch(fetched: list[tuple[str, int]]) -> int | None:
 
 def _playback_checks(report: PageReport, stream: Stream) -> dict[str, bool]:
     """What every player on a test page must show: no error of the player or of the element, `ended`, no
-    stall starved of data, the plan's duration, and few dropped frames."""
-    dropped, total = report.dropped_frames or 0, report.total_frames or 0
+    stall starved of data, the plan's duration, and no frame lost by the stream (`_frame_check`)."""
     return {
         f"errors: {report.stream_errors[:2]}": not report.stream_errors,
         f"media error {report.media_error}": report.media_error is None,
@@ -264,8 +263,21 @@ def _playback_checks(report: PageReport, stream: Stream) -> dict[str, bool]:
         f"{report.stalls} stalls starved of data": report.stalls == 0,
         f"duration {report.duration}": report.duration is not None
         and abs(report.duration - stream.duration) < DURATION_TOLERANCE,
-        f"dropped {dropped} of {total} frames": dropped <= MAX_DROPPED_FRAME_SHARE * max(total, 1),
+        **_frame_check(report, stream),
     }
+
+
+def _frame_check(report: PageReport, stream: Stream) -> dict[str, bool]:
+    """Frames the stream lost. Firefox counts the frames it decoded: every frame of the plan must be
+    among them, however many a busy machine then dropped at presentation (on one CPU's worth of this
+    machine beside three CPU burners: 238 of 810 dropped, 810 of 810 decoded; a full suite run there
+    failed on Firefox's dropped share alone, 17-29 %). Chromium counts only dropped frames, where the
+    machine's share and the stream's are mixed: at most MAX_DROPPED_FRAME_SHARE of them."""
+    dropped, total = report.dropped_frames or 0, report.total_frames or 0
+    if report.decoded_frames is not None:
+        decoded = report.decoded_frames
+        return {f"decoded {decoded} of {stream.plan.video_frames} frames": decoded >= stream.plan.video_frames}
+    return {f"dropped {dropped} of {total} frames": dropped <= MAX_DROPPED_FRAME_SHARE * max(total, 1)}
 
 
 def _hlsjs_checks(report: PageReport, stream: Stream, *, from_start: bool) -> dict[str, bool]:
@@ -293,6 +305,7 @@ def _hlsjs_facts(report: PageReport) -> str:
     return (
         f"{report.elapsed:.1f} s, {report.video_width}x{report.video_height}, "
         f"dropped {report.dropped_frames}/{report.total_frames}, {report.decoder_stalls} decoder stalls"
+        + (f", decoded {report.decoded_frames}" if report.decoded_frames is not None else "")
     )
 
 
