@@ -148,8 +148,15 @@ def find_chromium() -> str | None:
 
 
 def had_its_data(event: dict[str, Any]) -> bool:
-    """Whether a stall event (or hls.js's bufferStalledError) came with the next media already buffered."""
-    return bool(event.get("toEnd")) or float(event.get("ahead") or 0.0) >= DATA_AHEAD_SECONDS
+    """Whether a stall event (or hls.js's bufferStalledError) came with the next media already buffered, or
+    already downloaded (`loaded`, from players that know: hls.js). A fragment received but not yet
+    buffered is the browser parsing and appending late on a busy machine, as seen after hls.js's forced
+    switch to 1080p in one full run; a server too slow to answer leaves it not `loaded`."""
+    return (
+        bool(event.get("toEnd"))
+        or float(event.get("ahead") or 0.0) >= DATA_AHEAD_SECONDS
+        or event.get("loaded") is True
+    )
 
 
 @dataclass(frozen=True)

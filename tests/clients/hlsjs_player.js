@@ -57,6 +57,12 @@
     const level = hls.levels[data.frag.level];
     report.fragsPlayed.push({ t: h.now(), ct: video.currentTime, sn: data.frag.sn, height: level && level.height });
   });
+  // Main-stream fragments fully downloaded: [start, end) in media time, any level.
+  const downloaded = [];
+  hls.on(Hls.Events.FRAG_LOADED, (name, data) => {
+    if (data.frag.type === "main") downloaded.push([data.frag.start, data.frag.start + data.frag.duration]);
+  });
+  h.onStallInfo((currentTime) => downloaded.some(([start, end]) => start <= currentTime + 0.05 && currentTime + 0.05 < end));
   hls.on(Hls.Events.MANIFEST_PARSED, (name, data) => {
     h.event("manifestParsed", { levels: data.levels.length });
     report.levelHeights = data.levels.map((l) => l.height);

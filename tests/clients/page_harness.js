@@ -75,10 +75,18 @@ window.PageHarness = (function () {
       }
       return { ahead: 0, toEnd: false };
     }
+    // A player that knows what it has downloaded says whether the media at the playhead had arrived
+    // (`loaded`): a stall on data already received is the machine processing it late, not the server.
+    let arrivedAt = null;
+    function stallFacts() {
+      const facts = bufferedAhead();
+      if (arrivedAt) facts.loaded = arrivedAt(video.currentTime);
+      return facts;
+    }
     function stall(kind) {
       if (!hasPlayed || video.seeking || seekPending || finished) return null;
       if (!inStall) { report.stalls += 1; inStall = true; }
-      const e = Object.assign({ t: now(), ct: video.currentTime, kind: kind, pass: pass, episode: report.stalls }, bufferedAhead());
+      const e = Object.assign({ t: now(), ct: video.currentTime, kind: kind, pass: pass, episode: report.stalls }, stallFacts());
       report.stallEvents.push(e);
       return e;
     }
@@ -116,7 +124,7 @@ window.PageHarness = (function () {
       report.errors.push(at);
       if (stalled) {
         const e = stall(entry.details);
-        Object.assign(at, bufferedAhead(), { episode: e ? e.episode : null });
+        Object.assign(at, stallFacts(), { episode: e ? e.episode : null });
       }
       if (entry.fatal) finish("fatal:" + entry.details);
       return at;
@@ -190,6 +198,8 @@ window.PageHarness = (function () {
       onSample: (sampler) => samplers.push(sampler),
       // `finisher(report)` adds the player's own figures to the report just before it is posted.
       onFinish: (finisher) => finishers.push(finisher),
+      // `arrived(currentTime)`: whether the media at that time has been downloaded (see stallFacts).
+      onStallInfo: (arrived) => { arrivedAt = arrived; },
     };
   }
 

@@ -46,6 +46,20 @@ def test_the_last_fraction_of_a_second_counts_as_buffered_when_it_reaches_the_en
     assert (report.stalls, report.decoder_stalls) == (0, 1)
 
 
+def test_a_stall_on_a_fragment_already_downloaded_is_the_machine_not_the_stream():
+    report = report_of({
+        "stallEvents": [{"episode": 1, "kind": "waiting", "ahead": 0.1, "toEnd": False, "loaded": True}],
+        "errors": [stalled_error(0.1) | {"loaded": True}],
+    })
+    assert (report.stalls, report.decoder_stalls) == (0, 1)
+    assert report.stream_errors == []
+
+
+def test_a_stall_waiting_for_a_fragment_still_downloading_is_counted_against_the_stream():
+    report = report_of({"stallEvents": [{"episode": 1, "kind": "waiting", "ahead": 0.1, "toEnd": False, "loaded": False}]})
+    assert (report.stalls, report.decoder_stalls) == (1, 0)
+
+
 def test_one_starved_event_makes_its_whole_episode_a_data_stall():
     report = report_of({
         "stallEvents": [

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.clients.browser_page import CHROMIUM, FIREFOX, PageReport
+from tests.clients.browser_page import CHROMIUM, FIREFOX, PageReport, had_its_data
 from tests.clients.ffmpeg_client import decode_with_ffmpeg
 from tests.clients.gstreamer_client import GstReport, play_with_gstreamer
 from tests.clients.hlsjs_client import LevelSwitch, play_with_hlsjs
@@ -260,11 +260,16 @@ def _playback_checks(report: PageReport, stream: Stream) -> dict[str, bool]:
         f"errors: {report.stream_errors[:2]}": not report.stream_errors,
         f"media error {report.media_error}": report.media_error is None,
         f"not ended: {report.finish_reason}": report.ended,
-        f"{report.stalls} stalls starved of data": report.stalls == 0,
+        f"{report.stalls} stalls starved of data {_starved_events(report)}": report.stalls == 0,
         f"duration {report.duration}": report.duration is not None
         and abs(report.duration - stream.duration) < DURATION_TOLERANCE,
         **_frame_check(report, stream),
     }
+
+
+def _starved_events(report: PageReport) -> list[dict]:
+    """The stall events that found the player without its data (for the failure's message)."""
+    return [e for e in report.raw.get("stallEvents", []) if not had_its_data(e)][:3]
 
 
 def _frame_check(report: PageReport, stream: Stream) -> dict[str, bool]:
