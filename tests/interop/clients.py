@@ -55,6 +55,12 @@ SEEK_BACK_AT = 0.75
 MID_STREAM_START_AT = 0.4
 """Where the mid-stream scenario starts; the forced switch comes 3 s later, leaving hls.js time to
 refetch what it had buffered ahead at the start level (started past half way, it played to the end there)."""
+SWITCH_BUFFER_SECONDS = 4.0
+"""hls.js's forward buffer in the level-switch scenario, so that the fragments after the switch are
+fetched at the new level. With hls.js's default 30 s, the rest of a short plan is already buffered at
+234p when the switch comes, and `nextLevel` replaces it only if hls.js's bandwidth estimate says the
+1080p fragment arrives in time: on a loaded machine it once did not, and the plan played to the end at
+234p (4 + 0 fragments, alpha-25fps fMP4, in one full run)."""
 PLAY_MAX_HEIGHT = 720
 """hls.js's ABR is capped at 720p for the straight play, the rendition most players settle on; 1080p is
 played by the level-switch scenario. Shaka and hls.js in Firefox are capped alike; below the cap each
@@ -342,6 +348,7 @@ def hlsjs_starts_mid_stream_and_switches_level(stream: Stream, container: str) -
         rate=HLSJS_RATE,
         start=start,
         switch=switch,
+        max_buffer_seconds=SWITCH_BUFFER_SECONDS,
     )
     checks = _hlsjs_checks(report, stream, from_start=False)
     heights = report.heights_played
