@@ -32,7 +32,11 @@ KILL_AT_SEGMENT = 2
 """The owner is killed once it has served this segment (index) of the played plan."""
 QUIET_SECONDS = 1.0
 SETTLE_TIMEOUT_SECONDS = 60.0
-ROUTING_PLANS = 12
+MIN_ROUTING_PLANS = 12
+ROUTING_PLANS = 48
+"""Plans created until every node owns one, at most: the ring is hashed on random ports, so a node's
+share can be small (12 plans once left one node without any); with three nodes of even share the chance
+that 48 plans miss one is about 1e-8."""
 
 
 def plan(work_seconds: int, exercise: str = "squat") -> dict:
@@ -76,9 +80,14 @@ def test_a_plan_created_through_one_node_is_served_by_the_others(cluster):
 
 def test_every_request_about_a_plan_goes_to_one_node_and_plans_spread_over_all(cluster):
     owners: dict[str, set[str]] = {}
+    created_ids: list[str] = []
+    addresses = {node.address for node in cluster.nodes}
     for seconds in range(1, ROUTING_PLANS + 1):
+        if seconds > MIN_ROUTING_PLANS and set().union(*owners.values()) == addresses:
+            break
         created = httpx.post(cluster.url("/api/plans"), json=plan(seconds, "lunge"), timeout=30).json()
         identifier = created["id"]
+        created_ids.append(identifier)
         for path in (
             f"/api/plans/{identifier}",
             f"/api/workouts/{identifier}",
@@ -91,9 +100,9 @@ def test_every_request_about_a_plan_goes_to_one_node_and_plans_spread_over_all(c
         for line in cluster.access_log():
             if line.plan == identifier:
                 owners.setdefault(identifier, set()).update(line.upstreams)
-    assert len(owners) == ROUTING_PLANS
+    assert set(owners) == set(created_ids)  # every plan's requests were seen in the balancer's log
     assert all(len(nodes) == 1 for nodes in owners.values()), owners
-    assert set().union(*owners.values()) == {node.address for node in cluster.nodes}
+    assert set().union(*owners.values()) == addresses
 
 
 def test_through_the_balancer_playlists_and_segments_keep_what_a_cdn_needs(cluster):
