@@ -103,14 +103,17 @@ def play_with_gstreamer(
         f"audio-sink=fakesink name={AUDIO_SINK_NAME} sync={sync}",
     ]
     env = {**os.environ, "GST_DEBUG": GST_DEBUG_LEVEL, "GST_DEBUG_NO_COLOR": "1"}
-    run = run_bounded(argv, timeout, env=env)
-    report = parse_gst_output(run.stdout, run.stderr, run.returncode, run.elapsed, run.timed_out)
+    report = _run_once(argv, timeout, env)
     if not report.lost_exposure_race:
         return report
     # GStreamer's own race, not the stream's doing: one more attempt, which must pass on its own merits.
-    run = run_bounded(argv, timeout, env=env)
-    again = parse_gst_output(run.stdout, run.stderr, run.returncode, run.elapsed, run.timed_out)
+    again = _run_once(argv, timeout, env)
     return replace(again, exposure_races=1, elapsed=report.elapsed + again.elapsed)
+
+
+def _run_once(argv: list[str], timeout: float, env: dict[str, str]) -> GstReport:
+    run = run_bounded(argv, timeout, env=env)
+    return parse_gst_output(run.stdout, run.stderr, run.returncode, run.elapsed, run.timed_out)
 
 
 def _seconds(hours: str, minutes: str, seconds: str) -> float | None:

@@ -284,10 +284,10 @@ def _frame_check(report: PageReport, stream: Stream) -> dict[str, bool]:
     machine beside three CPU burners: 238 of 810 dropped, 810 of 810 decoded; a full suite run there
     failed on Firefox's dropped share alone, 17-29 %). Chromium counts only dropped frames, where the
     machine's share and the stream's are mixed: at most MAX_DROPPED_FRAME_SHARE of them."""
-    dropped, total = report.dropped_frames or 0, report.total_frames or 0
     if report.decoded_frames is not None:
         decoded = report.decoded_frames
         return {f"decoded {decoded} of {stream.plan.video_frames} frames": decoded >= stream.plan.video_frames}
+    dropped, total = report.dropped_frames or 0, report.total_frames or 0
     return {f"dropped {dropped} of {total} frames": dropped <= MAX_DROPPED_FRAME_SHARE * max(total, 1)}
 
 
